@@ -1,0 +1,33 @@
+# Everything a fresh machine needs is installed by these targets (Python 3.11 + pip is enough).
+# `make synth` and `make test` are the two commands; STAGE=dev narrows synth to one stage.
+SHELL := /bin/bash
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+# jsii prints a banner on Node 20 (end of life) on every run; it changes nothing else.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+PYTHON := .venv/bin/python
+STAGE ?=
+
+.PHONY: install synth test test-fast clean
+
+install: .venv/.installed
+
+.venv/.installed: Pipfile.lock
+	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet pipenv
+	python3 -m pipenv sync --dev
+	@touch $@
+
+synth: install
+	DIGITAL_BOOKING_STAGES="$(STAGE)" $(PYTHON) main.py
+	@ls -1 cdktf.out/stacks
+
+test: install
+	$(PYTHON) -m pytest
+
+# The fast tests only (no terraform against the emulator, no checkov): for the edit loop.
+test-fast: install
+	$(PYTHON) -m pytest -m "not slow"
+
+clean:
+	rm -rf cdktf.out .tools .pytest_cache

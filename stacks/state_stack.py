@@ -1,0 +1,31 @@
+"""``digital-booking-state``: the bootstrap stack holding every stage's Terraform state store."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from environments import StateBackendSettings
+from modules.state_store import StateStoreProps, TerraformStateStore
+
+STATE_STACK_NAME = "digital-booking-state"
+
+
+class StateBootstrapStack(TerraformStack):
+    """Deployed once, on local state (``terraform.digital-booking-state.tfstate``); see README."""
+
+    def __init__(self, scope: Construct, settings: StateBackendSettings) -> None:
+        super().__init__(scope, STATE_STACK_NAME)
+        # Local state on purpose: the bucket this stack creates cannot hold its own state until
+        # it exists. The README shows how to migrate it into the bucket afterwards.
+        LocalBackend(self, path=f"terraform.{STATE_STACK_NAME}.tfstate")
+        AwsProvider(self, "aws", region=settings.region, default_tags=[AwsProviderDefaultTags(tags={
+            "project": "digital-booking", "stage": "shared", "owner": "platform-team",
+            "cost-centre": "platform", "managed-by": "cdktf"})])
+        self.store = TerraformStateStore(self, "state-store", StateStoreProps(
+            bucket_name=settings.bucket, lock_table_name=settings.lock_table,
+            noncurrent_version_days=settings.noncurrent_version_days))
+        TerraformOutput(self, "state_bucket", value=self.store.bucket_name)
+        TerraformOutput(self, "lock_table", value=self.store.lock_table_name)
+        TerraformOutput(self, "state_kms_key_arn", value=self.store.kms_key_arn)

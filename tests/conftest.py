@@ -1,0 +1,51 @@
+"""Shared fixtures: the whole app is synthesized once per test session.
+
+Tests read the same ``cdk.tf.json`` files that ``make synth`` writes and terraform consumes,
+so what they assert is what gets deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from stacks.app import build_app  # noqa: E402  (after the env var: jsii starts on import)
+from tests.tf_json import SynthesizedStack  # noqa: E402
+
+STAGES = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``cdktf.out`` of the whole app (state stack + every stage), synthesized once."""
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    build_app(outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, SynthesizedStack]:
+    """Every synthesized stack by name: ``stacks["digital-booking-prod"]``."""
+    return {d.name: SynthesizedStack(d.name, json.loads((d / "cdk.tf.json").read_text()))
+            for d in sorted((synth_dir / "stacks").iterdir())}
+
+
+@pytest.fixture(scope="session", params=STAGES)
+def stage_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    """Each stage's stack in turn (parametrized over dev, staging, prod)."""
+    return stacks[f"digital-booking-{request.param}"]
+
+
+@pytest.fixture(scope="session")
+def prod(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks["digital-booking-prod"]
+
+
+@pytest.fixture(scope="session")
+def dev(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks["digital-booking-dev"]

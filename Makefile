@@ -9,12 +9,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install synth test test-fast clean
+.PHONY: install synth test test-fast bench clean
 
 install: .venv/.installed
 
 .venv/.installed: Pipfile.lock
-	@command -v pipenv >/dev/null 2>&1 || python3 -m pip install --quiet pipenv
+	@python3 -m pipenv --version >/dev/null 2>&1 || python3 -m pip install --quiet pipenv
 	python3 -m pipenv sync --dev
 	@touch $@
 
@@ -28,6 +28,10 @@ test: install
 # The fast tests only (no terraform against the emulator, no checkov): for the edit loop.
 test-fast: install
 	$(PYTHON) -m pytest -m "not slow"
+
+# Speed and memory: median full-synth time against the idiomatic provider import (prints figures).
+bench: install
+	$(PYTHON) -m tools.benchmark --runs 5
 
 clean:
 	rm -rf cdktf.out .tools .pytest_cache

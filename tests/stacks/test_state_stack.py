@@ -1,0 +1,76 @@
+"""The bootstrap stack: a state bucket and lock table as the platform baseline's State section asks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from environments import load_state_backend
+
+
+@pytest.fixture(scope="module")
+def state(stacks):
+    return stacks["digital-booking-state"]
+
+
+def test_bootstrap_stays_on_local_state(state):
+    assert list(state.json["terraform"]["backend"]) == ["local"]
+
+
+def test_bucket_is_named_as_the_stage_backends_expect(state):
+    assert state.only("aws_s3_bucket")["bucket"] == load_state_backend().bucket
+
+
+def test_bucket_blocks_every_kind_of_public_access(state):
+    block = state.only("aws_s3_bucket_public_access_block")
+    assert all(block[flag] is True for flag in
+               ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+
+
+def test_bucket_ownership_is_enforced(state):
+    assert state.only("aws_s3_bucket_ownership_controls")["rule"]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_bucket_is_versioned(state):
+    assert state.only("aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+
+
+def test_bucket_is_encrypted_with_kms(state):
+    (rule,) = state.only("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    assert "aws_kms_key" in rule["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+
+
+def test_bucket_policy_denies_non_tls_and_nothing_else(state):
+    (statement,) = json.loads(state.only("aws_s3_bucket_policy")["policy"])["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_old_state_versions_expire(state):
+    (rule,) = state.only("aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["status"] == "Enabled" and rule["filter"]
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == load_state_backend().noncurrent_version_days
+
+
+def test_lock_table_has_the_terraform_lock_key(state):
+    table = state.only("aws_dynamodb_table")
+    assert table["name"] == load_state_backend().lock_table
+    assert table["hash_key"] == "LockID" and table["attribute"] == [{"name": "LockID", "type": "S"}]
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+
+
+def test_lock_table_is_recoverable_encrypted_and_protected(state):
+    table = state.only("aws_dynamodb_table")
+    assert table["point_in_time_recovery"]["enabled"] is True
+    assert table["server_side_encryption"]["enabled"] is True
+    assert table["deletion_protection_enabled"] is True
+
+
+def test_bucket_table_and_key_refuse_destroy(state):
+    for resource_type in ("aws_s3_bucket", "aws_dynamodb_table", "aws_kms_key"):
+        assert state.only(resource_type)["lifecycle"]["prevent_destroy"] is True, resource_type
+
+
+def test_state_key_rotates(state):
+    assert state.only("aws_kms_key")["enable_key_rotation"] is True

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from cdktf import App
 
-from environments import load_stages, load_state_backend
+from environments import ENVIRONMENTS_DIR, load_stages, load_state_backend
 from stacks.stage_stack import StageStack
 from stacks.state_stack import StateBootstrapStack
 
@@ -19,10 +20,11 @@ def selected_stages() -> list[str] | None:
     return [s.strip() for s in value.split(",") if s.strip()] or None
 
 
-def build_app(outdir: str | None = None, stages: list[str] | None = None) -> App:
+def build_app(outdir: str | None = None, stages: list[str] | None = None,
+              environments_dir: Path = ENVIRONMENTS_DIR) -> App:
     """Validate every selected stage file first, then build the stacks (nothing is written yet)."""
-    state = load_state_backend()
-    configs = load_stages(only=stages)  # raises StageConfigError before any construct exists
+    state = load_state_backend(environments_dir)
+    configs = load_stages(environments_dir, only=stages)  # raises StageConfigError before any construct exists
     app = App(outdir=outdir) if outdir else App()
     StateBootstrapStack(app, state)
     for config in configs:

@@ -24,6 +24,7 @@ from environments.schema import (
     allowed,
     build_section,
 )
+from environments.app_tier import AppServersSection, LoadBalancerSection
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
@@ -33,6 +34,8 @@ SECTIONS: dict[str, type] = {
     "stage": StageSection,
     "state": StateSection,
     "network": NetworkSection,
+    "load_balancer": LoadBalancerSection,
+    "app_servers": AppServersSection,
 }
 
 
@@ -45,6 +48,8 @@ class StageConfig:
     stage: StageSection
     state: StateSection
     network: NetworkSection
+    load_balancer: LoadBalancerSection
+    app_servers: AppServersSection
 
     @property
     def production(self) -> bool:

@@ -8,6 +8,8 @@ from constructs import Construct
 
 from environments import StageConfig, StateBackendSettings
 from modules.network import Network, NetworkProps
+from modules.app_servers import AppServerFleet, AppServerFleetProps
+from modules.load_balancer import LoadBalancerProps, PublicLoadBalancer
 
 
 def stage_stack_name(stage: str) -> str:
@@ -41,6 +43,33 @@ class StageStack(TerraformStack):
             public_subnet_cidrs=net.public_subnets, private_app_subnet_cidrs=net.private_app_subnets,
             private_data_subnet_cidrs=net.private_data_subnets, nat_per_az=net.nat_gateways == "per_az",
             flow_log_retention_days=net.flow_log_retention_days))
+
+        # Application tier (issue 3): internet -> ALB (public subnets) -> app fleet (private-app subnets).
+        lb, app = config.load_balancer, config.app_servers
+        self.load_balancer = PublicLoadBalancer(self, "load-balancer", LoadBalancerProps(
+            name=name, vpc_id=self.network.vpc_id, public_subnet_ids=tuple(self.network.public_subnet_ids),
+            app_port=app.app_port, health_check_path=lb.health_check_path, health_check_port=lb.health_check_port,
+            certificate_arn=lb.certificate_arn, domain_name=lb.domain_name, hosted_zone_name=lb.hosted_zone_name,
+            deletion_protection=lb.deletion_protection, waf_enabled=lb.waf_enabled, waf_rate_limit=lb.waf_rate_limit,
+            idle_timeout_seconds=lb.idle_timeout_seconds, access_log_expiration_days=lb.access_log_expiration_days,
+            log_retention_days=lb.waf_log_retention_days))
+        self.app_servers = AppServerFleet(self, "app-servers", AppServerFleetProps(
+            name=name, region=config.stage.region, vpc_id=self.network.vpc_id,
+            private_app_subnet_ids=tuple(self.network.private_app_subnet_ids),
+            load_balancer_security_group_id=self.load_balancer.security_group_id,
+            target_group_arn=self.load_balancer.target_group_arn,
+            request_count_resource_label=f"{self.load_balancer.alb_arn_suffix}/{self.load_balancer.target_group_arn_suffix}",
+            app_port=app.app_port, health_check_port=lb.health_check_port, artifact_bucket=app.artifact_bucket,
+            artifact_key=app.artifact_key, instance_type=app.instance_type, architecture=app.architecture,
+            ami_id=app.ami_id, root_volume_gb=app.root_volume_gb, min_size=app.min_size, max_size=app.max_size,
+            desired_capacity=app.desired_capacity, health_check_grace_seconds=app.health_check_grace_seconds,
+            cpu_target_percent=app.cpu_target_percent, requests_per_target=app.requests_per_target,
+            log_retention_days=app.log_retention_days))
+        TerraformOutput(self, "alb_dns_name", value=self.load_balancer.dns_name,
+                        description="DNS name of the public load balancer")
+        if self.load_balancer.site_url:
+            TerraformOutput(self, "site_url", value=self.load_balancer.site_url,
+                            description="Public URL of the site (alias record to the load balancer)")
 
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 

@@ -1,0 +1,288 @@
+"""App-server tier, per stage: launch template hardening, user data, instance role, ASG, scaling, SG chain."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+
+import modules  # noqa: F401  (installs the light provider loader before the binding is imported)
+from environments import load_stage
+from modules.app_servers import AL2023_AMI_PARAMETERS, AppServerFleet, AppServerFleetProps
+from tests.tf_json import SynthesizedStack, refers_to
+
+#: Ports that may face the internet at all (the ALB listeners); everything else must not.
+PUBLIC_PORTS = {80, 443}
+
+
+def name_of(stack, resource_type, config):
+    return stack.address_of(resource_type, config).split(".", 1)[1]
+
+
+def app_sg_name(stack):
+    template = stack.only("aws_launch_template")
+    (name,) = [n for n in stack.resources("aws_security_group")
+               if refers_to(template["network_interfaces"][0]["security_groups"], "aws_security_group", n)]
+    return name
+
+
+def alb_sg_name(stack):
+    alb = stack.only("aws_lb")
+    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(alb["security_groups"], "aws_security_group", n)]
+    return name
+
+
+def rules_of(stack, rule_type, sg_name):
+    return [r for r in stack.resources(rule_type).values() if refers_to(r["security_group_id"], "aws_security_group", sg_name)]
+
+
+def user_data(stack):
+    return base64.b64decode(stack.only("aws_launch_template")["user_data"]).decode()
+
+
+def role_policies(stack, role_name):
+    return [json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()
+            if refers_to(p["role"], "aws_iam_role", role_name)]
+
+
+def instance_role(stack):
+    for name, role in stack.resources("aws_iam_role").items():
+        if json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}:
+            return name, role
+    raise AssertionError("no EC2 instance role")
+
+
+def synth_construct(props: AppServerFleetProps) -> SynthesizedStack:
+    """One AppServerFleet alone in a throwaway stack, for props no shipped stage uses."""
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    stack = TerraformStack(Testing.app(), "fleet-test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    AppServerFleet(stack, "app-servers", props)
+    return SynthesizedStack("fleet-test", json.loads(Testing.synth(stack)))
+
+
+# --- launch template --------------------------------------------------------------------------
+
+def test_instances_require_imdsv2_with_hop_limit_one(stage_stack):
+    metadata = stage_stack.only("aws_launch_template")["metadata_options"]
+    assert metadata == {**metadata, "http_tokens": "required", "http_put_response_hop_limit": 1, "http_endpoint": "enabled"}
+
+
+def test_root_volume_is_encrypted_gp3_of_the_stage_size(stage_stack):
+    (device,) = stage_stack.only("aws_launch_template")["block_device_mappings"]
+    ebs = device["ebs"]
+    assert ebs["encrypted"] == "true" and ebs["volume_type"] == "gp3"
+    assert ebs["volume_size"] == load_stage(stage_stack.stage).app_servers.root_volume_gb
+
+
+def test_instances_have_detailed_monitoring_no_public_ip_and_no_ssh_key(stage_stack):
+    template = stage_stack.only("aws_launch_template")
+    assert template["monitoring"] == {"enabled": True}
+    (interface,) = template["network_interfaces"]
+    assert interface["associate_public_ip_address"] == "false"
+    assert "key_name" not in template
+
+
+def test_instance_type_comes_from_the_stage(stage_stack):
+    assert stage_stack.only("aws_launch_template")["instance_type"] == load_stage(stage_stack.stage).app_servers.instance_type
+
+
+def test_ami_is_latest_amazon_linux_2023_from_the_public_ssm_parameter(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    assert config.ami_id is None  # no shipped stage pins an AMI
+    ((name, parameter),) = stage_stack.data("aws_ssm_parameter").items()
+    assert parameter["name"] == AL2023_AMI_PARAMETERS[config.architecture]
+    assert parameter["name"].startswith("/aws/service/ami-amazon-linux-latest/al2023-ami-")
+    assert stage_stack.only("aws_launch_template")["image_id"] == f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
+
+
+def test_a_stage_ami_replaces_the_ssm_lookup():
+    stack = synth_construct(AppServerFleetProps(ami_id="ami-0123456789abcdef0"))
+    assert stack.only("aws_launch_template")["image_id"] == "ami-0123456789abcdef0"
+    assert stack.data("aws_ssm_parameter") == {}
+
+
+def test_instance_profile_carries_the_instance_role(stage_stack):
+    profile_ref = stage_stack.only("aws_launch_template")["iam_instance_profile"]["arn"]
+    (profile_name,) = [n for n in stage_stack.resources("aws_iam_instance_profile")
+                       if refers_to(profile_ref, "aws_iam_instance_profile", n)]
+    role_name, _ = instance_role(stage_stack)
+    assert refers_to(stage_stack.resources("aws_iam_instance_profile")[profile_name]["role"], "aws_iam_role", role_name)
+
+
+# --- user data --------------------------------------------------------------------------------
+
+def test_user_data_installs_the_stage_artifact_and_runs_it_on_the_app_port(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    script = user_data(stage_stack)
+    assert script.startswith("#!/bin/bash\n") and "set -euo pipefail" in script
+    assert f'aws s3 cp --region eu-west-1 "s3://{config.artifact_bucket}/{config.artifact_key}"' in script
+    assert f"--server.port={config.app_port}" in script
+    assert "systemctl enable --now booking-app" in script and "User=booking" in script
+
+
+def test_user_data_ships_the_app_log_to_the_app_log_group(stage_stack):
+    script = user_data(stage_stack)
+    agent = json.loads(re.search(r"<<'AGENT'\n(.*?)\nAGENT\n", script, re.S).group(1))
+    (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
+    group = next(g for g in stage_stack.resources("aws_cloudwatch_log_group").values()
+                 if g["name"] == collected["log_group_name"])
+    assert group["retention_in_days"] == load_stage(stage_stack.stage).app_servers.log_retention_days
+    assert collected["file_path"] in script and "amazon-cloudwatch-agent-ctl -a fetch-config" in script
+
+
+def test_user_data_holds_no_secret(stage_stack):
+    commands = "\n".join(line for line in user_data(stage_stack).splitlines() if not line.startswith("#"))
+    assert not re.search(r"(?i)password|secret|token\s*=|AKIA[0-9A-Z]{16}|BEGIN (RSA|OPENSSH) PRIVATE", commands)
+
+
+# --- instance role ----------------------------------------------------------------------------
+
+def test_instance_role_has_ssm_core_and_no_other_managed_policy(stage_stack):
+    role_name, _ = instance_role(stage_stack)
+    attached = [a["policy_arn"] for a in stage_stack.resources("aws_iam_role_policy_attachment").values()
+                if refers_to(a["role"], "aws_iam_role", role_name)]
+    assert attached == ["arn:${data.aws_partition." + next(iter(stage_stack.data("aws_partition")))
+                        + ".partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+
+
+def test_instance_role_reads_exactly_the_artifact_object(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    role_name, _ = instance_role(stage_stack)
+    s3 = [s for p in role_policies(stage_stack, role_name) for s in p["Statement"]
+          if any(a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    (statement,) = s3
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Resource"].endswith(f":s3:::{config.artifact_bucket}/{config.artifact_key}")
+
+
+def test_cloudwatch_agent_may_write_only_the_app_log_group(stage_stack):
+    role_name, _ = instance_role(stage_stack)
+    statements = {s["Sid"]: s for p in role_policies(stage_stack, role_name) for s in p["Statement"]}
+    logs = statements["ShipAppLogs"]
+    assert all(refers_to(r, "aws_cloudwatch_log_group", name_of(stage_stack, "aws_cloudwatch_log_group", g))
+               for r in logs["Resource"] for g in stage_stack.resources("aws_cloudwatch_log_group").values()
+               if g["name"].endswith("/app")) and "logs:CreateLogGroup" not in logs["Action"]
+    metrics = statements["PublishAgentMetrics"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "CWAgent"}}
+
+
+def test_wildcard_resources_only_where_aws_has_no_resource_level_permissions(stage_stack):
+    role_name, _ = instance_role(stage_stack)
+    for policy in role_policies(stage_stack, role_name):
+        for statement in policy["Statement"]:
+            if statement["Resource"] == "*":
+                assert statement["Action"] in ("cloudwatch:PutMetricData", "ec2:DescribeTags"), statement
+            assert not any(a.endswith(":*") or a == "*" for a in
+                           ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]))
+
+
+# --- Auto Scaling group -----------------------------------------------------------------------
+
+def test_group_spans_the_private_app_subnets(stage_stack):
+    group = stage_stack.only("aws_autoscaling_group")
+    app = [n for n, s in stage_stack.resources("aws_subnet").items() if s["tags"]["tier"] == "private-app"]
+    assert len(group["vpc_zone_identifier"]) == len(app)
+    assert all(any(refers_to(ref, "aws_subnet", n) for n in app) for ref in group["vpc_zone_identifier"])
+
+
+def test_group_size_follows_the_stage(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    group = stage_stack.only("aws_autoscaling_group")
+    assert (group["min_size"], group["max_size"], group["desired_capacity"]) == \
+        (config.min_size, config.max_size, config.desired_capacity)
+
+
+def test_prod_keeps_at_least_two_instances_and_dev_one(prod, dev):
+    assert prod.only("aws_autoscaling_group")["min_size"] >= 2
+    assert dev.only("aws_autoscaling_group")["min_size"] == 1
+
+
+def test_group_uses_elb_health_checks_with_a_grace_period_and_the_target_group(stage_stack):
+    group = stage_stack.only("aws_autoscaling_group")
+    assert group["health_check_type"] == "ELB"
+    assert group["health_check_grace_period"] == load_stage(stage_stack.stage).app_servers.health_check_grace_seconds > 0
+    (target_group,) = group["target_group_arns"]
+    assert target_group.startswith("${aws_lb_target_group.")
+
+
+def test_launch_template_change_rolls_the_fleet(stage_stack):
+    group = stage_stack.only("aws_autoscaling_group")
+    template = name_of(stage_stack, "aws_launch_template", stage_stack.only("aws_launch_template"))
+    # the concrete version (not "$Latest") makes a new template version a change of the group
+    assert group["launch_template"]["version"] == f"${{aws_launch_template.{template}.latest_version}}"
+    refresh = group["instance_refresh"]
+    assert refresh["strategy"] == "Rolling" and refresh["preferences"]["min_healthy_percentage"] == 100
+
+
+def test_later_applies_do_not_reset_desired_capacity(stage_stack):
+    assert "desired_capacity" in stage_stack.only("aws_autoscaling_group")["lifecycle"]["ignore_changes"]
+
+
+def test_target_tracking_on_cpu_and_on_requests_per_target(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    policies = {p["target_tracking_configuration"]["predefined_metric_specification"]["predefined_metric_type"]:
+                p["target_tracking_configuration"] for p in stage_stack.resources("aws_autoscaling_policy").values()}
+    assert set(policies) == {"ASGAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    assert policies["ASGAverageCPUUtilization"]["target_value"] == config.cpu_target_percent
+    assert policies["ALBRequestCountPerTarget"]["target_value"] == config.requests_per_target
+    label = policies["ALBRequestCountPerTarget"]["predefined_metric_specification"]["resource_label"]
+    assert re.fullmatch(r"\$\{aws_lb\.[^}]+\.arn_suffix\}/\$\{aws_lb_target_group\.[^}]+\.arn_suffix\}", label)
+
+
+# --- security group chain ---------------------------------------------------------------------
+
+def test_app_port_admits_only_the_alb(stage_stack):
+    port = load_stage(stage_stack.stage).app_servers.app_port
+    (rule,) = rules_of(stage_stack, "aws_vpc_security_group_ingress_rule", app_sg_name(stage_stack))
+    assert (rule["from_port"], rule["to_port"]) == (port, port) and "cidr_ipv4" not in rule
+    assert refers_to(rule["referenced_security_group_id"], "aws_security_group", alb_sg_name(stage_stack))
+
+
+def test_alb_egress_reaches_only_the_app_port_of_the_app_group(stage_stack):
+    port = load_stage(stage_stack.stage).app_servers.app_port
+    (rule,) = rules_of(stage_stack, "aws_vpc_security_group_egress_rule", alb_sg_name(stage_stack))
+    assert (rule["from_port"], rule["to_port"]) == (port, port) and "cidr_ipv4" not in rule
+    assert refers_to(rule["referenced_security_group_id"], "aws_security_group", app_sg_name(stage_stack))
+
+
+def test_app_egress_is_https_only(stage_stack):
+    rules = rules_of(stage_stack, "aws_vpc_security_group_egress_rule", app_sg_name(stage_stack))
+    internet = [r for r in rules if r.get("cidr_ipv4") == "0.0.0.0/0"]
+    assert [(r["ip_protocol"], r["from_port"], r["to_port"]) for r in internet] == [("tcp", 443, 443)]
+
+
+def test_nothing_but_the_alb_listeners_is_reachable_from_the_internet(stage_stack):
+    for name, rule in stage_stack.resources("aws_vpc_security_group_ingress_rule").items():
+        cidr = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+        if cidr and ipaddress.ip_network(cidr).prefixlen == 0:
+            assert rule["ip_protocol"] == "tcp" and {rule["from_port"], rule["to_port"]} <= PUBLIC_PORTS, name
+            assert refers_to(rule["security_group_id"], "aws_security_group", alb_sg_name(stage_stack)), name
+
+
+def test_a_separate_health_check_port_is_admitted_from_the_alb_too():
+    stack = synth_construct(AppServerFleetProps(load_balancer_security_group_id="sg-alb", app_port=8080,
+                                                health_check_port=8081))
+    ingress = sorted(r["from_port"] for r in stack.resources("aws_vpc_security_group_ingress_rule").values())
+    egress = sorted(r["from_port"] for r in stack.resources("aws_vpc_security_group_egress_rule").values()
+                    if r["security_group_id"] == "sg-alb")
+    assert ingress == egress == [8080, 8081]
+    assert all(r["referenced_security_group_id"] == "sg-alb"
+               for r in stack.resources("aws_vpc_security_group_ingress_rule").values())
+
+
+def test_construct_exposes_the_contract_attributes():
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+    stack = TerraformStack(Testing.app(), "contract")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    fleet = AppServerFleet(stack, "fleet", AppServerFleetProps(log_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/x"))
+    for attribute in ("security_group_id", "autoscaling_group_name", "instance_role_name", "instance_role_arn",
+                      "log_group_name"):
+        assert isinstance(getattr(fleet, attribute), str), attribute
+    synthesized = json.loads(Testing.synth(stack))
+    (group,) = synthesized["resource"]["aws_cloudwatch_log_group"].values()
+    assert group["kms_key_id"] == "arn:aws:kms:eu-west-1:123456789012:key/x"

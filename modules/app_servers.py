@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.autoscaling_group import (
     AutoscalingGroupInstanceRefresh,
     AutoscalingGroupInstanceRefreshPreferences,
     AutoscalingGroupLaunchTemplate,
+    AutoscalingGroupTag,
 )
 from cdktf_cdktf_provider_aws.autoscaling_policy import (
     AutoscalingPolicy,
@@ -131,7 +132,7 @@ class AppServerFleet(Construct):
         partition = DataAwsPartition(self, "partition").partition
 
         self.security_group = SecurityGroup(
-            self, "security-group", name=f"{name}-app", vpc_id=props.vpc_id,
+            self, "security-group", name_prefix=f"{name}-app-", vpc_id=props.vpc_id,
             description=f"App servers of {name}: app port from the ALB only, HTTPS out through the NAT",
             tags={"Name": f"{name}-app", **props.tags}, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
         #: The app servers' security group, for the data tier's ingress rules (and its own egress here).
@@ -220,6 +221,10 @@ class AppServerFleet(Construct):
                     min_healthy_percentage=100, max_healthy_percentage=200, auto_rollback=True,
                     instance_warmup=str(props.health_check_grace_seconds))),
             enabled_metrics=list(GROUP_METRICS), metrics_granularity="1Minute",
+            # Provider default_tags do not reach ASG-launched instances; the launch template tags them,
+            # these tags mark the group itself (and are propagated too, for tools that read them there).
+            tag=[AutoscalingGroupTag(key=key, value=value, propagate_at_launch=True)
+                 for key, value in {"Name": f"{name}-app", **props.tags}.items()],
             # Scaling owns the desired capacity once the group exists: an apply must not reset it.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]))
         #: The Auto Scaling group's name, for alarms and dashboards.

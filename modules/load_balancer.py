@@ -146,7 +146,7 @@ class PublicLoadBalancer(Construct):
         self.https_enabled: bool = props.certificate_arn is not None or props.domain_name is not None
 
         self.security_group = SecurityGroup(
-            self, "security-group", name=f"{name}-alb", vpc_id=props.vpc_id,
+            self, "security-group", name_prefix=f"{name}-alb-", vpc_id=props.vpc_id,
             description=f"Public ALB of {name}: HTTP(S) in from the internet, app port out to the app servers",
             tags={"Name": f"{name}-alb", **props.tags}, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
         #: The ALB's security group, for the app servers' ingress rule.
@@ -273,7 +273,7 @@ class PublicLoadBalancer(Construct):
         props = self.props
         assert props.domain_name and zone is not None, "a requested certificate needs domain_name and hosted_zone_name"
         certificate = AcmCertificate(self, "certificate", domain_name=props.domain_name, validation_method="DNS",
-                                     key_algorithm="EC_prime256v1", tags={"Name": props.domain_name, **props.tags},
+                                     tags={"Name": props.domain_name, **props.tags},
                                      lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
         # domain_validation_options is a set: it cannot be indexed, so one record per element is
         # made with for_each keyed by domain name (terraform knows the keys at plan time).

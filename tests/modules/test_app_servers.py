@@ -286,3 +286,8 @@ def test_construct_exposes_the_contract_attributes():
     synthesized = json.loads(Testing.synth(stack))
     (group,) = synthesized["resource"]["aws_cloudwatch_log_group"].values()
     assert group["kms_key_id"] == "arn:aws:kms:eu-west-1:123456789012:key/x"
+
+
+def test_group_is_tagged_for_its_instances(stage_stack):
+    tags = {t["key"]: t for t in stage_stack.only("aws_autoscaling_group")["tag"]}
+    assert tags["Name"]["value"] == f"digital-booking-{stage_stack.stage}-app" and tags["Name"]["propagate_at_launch"]

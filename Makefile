@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install synth test test-fast bench clean
+.PHONY: install synth test test-fast bench clean plan diff node-install
 
 install: .venv/.installed
 
@@ -28,6 +28,22 @@ test: install
 # The fast tests only (no terraform against the emulator, no checkov): for the edit loop.
 test-fast: install
 	$(PYTHON) -m pytest -m "not slow"
+
+# What a change would do to one stage (issue 7): synth it, then terraform init + plan (`plan`) or
+# `cdktf diff` through the npm cdktf CLI (`diff`). Stops with a clear message where no AWS
+# credentials exist; DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000 plans against the emulator.
+plan: install
+	$(PYTHON) -m tools.plan_stage plan $(STAGE)
+
+diff: install node-install
+	$(PYTHON) -m tools.plan_stage diff $(STAGE)
+
+# The cdktf CLI (npm cdktf-cli, pinned by package.json + package-lock.json) for `make diff` / cdktf deploy.
+node-install: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 # Speed and memory: median full-synth time against the idiomatic provider import (prints figures).
 bench: install

@@ -1,0 +1,126 @@
+"""``.github/workflows/platform.yml``: parses, triggers, permissions, the plan matrix, the comment, the deploys."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from environments import stage_names
+from tools import plan_summary
+from tools.terraform_cli import PROJECT_DIR
+
+WORKFLOW = PROJECT_DIR / ".github" / "workflows" / "platform.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+@pytest.fixture(scope="module")
+def jobs(workflow) -> dict:
+    return workflow["jobs"]
+
+
+def triggers(workflow) -> dict:
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as True
+
+
+def step_using(job: dict, action: str) -> dict:
+    found = [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
+    assert len(found) == 1, f"expected one {action} step, found {len(found)}"
+    return found[0]
+
+
+def runs(job: dict) -> str:
+    return "\n".join(s.get("run", "") for s in job["steps"])
+
+
+def test_parses_as_a_mapping_with_jobs(workflow):
+    assert isinstance(workflow, dict) and workflow["name"] == "platform"
+    assert set(workflow["jobs"]) == {"test", "plan", "deploy-staging", "deploy-prod"}
+
+
+def test_triggers_on_pull_requests_and_pushes_to_main(workflow):
+    on = triggers(workflow)
+    assert set(on) == {"pull_request", "push"}
+    assert on["push"]["branches"] == ["main"]
+
+
+def test_default_token_is_read_only(workflow):
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_every_action_is_pinned_to_a_version(jobs):
+    for job in jobs.values():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+
+
+def test_test_job_installs_tests_and_synthesizes(jobs):
+    commands = runs(jobs["test"])
+    assert commands.index("make install") < commands.index("make test") < commands.index("make synth")
+    assert step_using(jobs["test"], "hashicorp/setup-terraform")["with"]["terraform_wrapper"] is False
+
+
+def test_plan_runs_per_stage_file_on_pull_requests_only(jobs):
+    plan = jobs["plan"]
+    assert plan["needs"] == "test"
+    assert "github.event_name == 'pull_request'" in plan["if"]
+    assert plan["strategy"]["matrix"]["stage"] == sorted(stage_names(), key=["dev", "staging", "prod"].index)
+    assert plan["strategy"]["fail-fast"] is False
+    assert "make plan STAGE=${{ matrix.stage }}" in runs(plan)
+
+
+def test_plan_job_may_get_an_oidc_token_and_write_comments_only(jobs):
+    assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+
+
+@pytest.mark.parametrize("job, role", [("plan", "AWS_PLAN_ROLE_ARN"), ("deploy-staging", "AWS_DEPLOY_ROLE_ARN"),
+                                       ("deploy-prod", "AWS_DEPLOY_ROLE_ARN")])
+def test_credentials_come_from_an_oidc_role_in_repository_settings(jobs, job, role):
+    step = step_using(jobs[job], "aws-actions/configure-aws-credentials")
+    assert step["with"]["role-to-assume"] == f"${{{{ vars.{role} || secrets.{role} }}}}"
+    assert "aws-access-key-id" not in step["with"]  # no long-lived keys
+    assert jobs[job]["permissions"]["id-token"] == "write"
+    assert role in WORKFLOW.read_text().split("\njobs:")[0]  # documented in the header
+
+
+def test_plan_comment_is_made_by_the_summary_tool(jobs):
+    assert "python -m tools.plan_summary" in runs(jobs["plan"])
+
+
+def test_plan_comment_updates_the_previous_one_by_its_marker(jobs):
+    script = step_using(jobs["plan"], "actions/github-script")["with"]["script"]
+    marker = re.search(r"const marker = `(.*)`;", script).group(1)
+    assert marker.replace("${process.env.STAGE}", "{stage}") == plan_summary.MARKER
+    assert "updateComment" in script and "createComment" in script
+    assert script.index("updateComment") < script.index("createComment")
+
+
+def test_comment_rendering_starts_with_the_marker_the_workflow_looks_for(jobs):
+    comment = plan_summary.summarize({"format_version": "1.2", "resource_changes": []}, "staging").render()
+    assert comment.startswith("<!-- digital-booking-plan:staging -->")
+
+
+def test_staging_deploys_on_push_to_main(jobs):
+    job = jobs["deploy-staging"]
+    assert "github.event_name == 'push'" in job["if"] and "refs/heads/main" in job["if"]
+    assert job["environment"] == "staging" and job["env"]["STAGE"] == "staging"
+    assert "apply -input=false -auto-approve tfplan" in runs(job)
+
+
+def test_prod_deploys_only_after_staging_through_the_approved_environment(jobs):
+    job = jobs["deploy-prod"]
+    assert job["needs"] == "deploy-staging"
+    assert job["environment"] == "production"
+    assert job["env"]["STAGE"] == "prod"
+    assert "required reviewers" in WORKFLOW.read_text()
+
+
+def test_deploys_never_cancel_a_running_apply(jobs):
+    for name in ("deploy-staging", "deploy-prod"):
+        assert jobs[name]["concurrency"]["cancel-in-progress"] is False

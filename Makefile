@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install synth test test-fast bench clean plan diff node-install
+.PHONY: install synth test test-fast bench clean plan diff node-install diagram
 
 install: .venv/.installed
 
@@ -44,6 +44,11 @@ node-install: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# docs/architecture.svg, drawn from a fresh synth of every stage (tests/tools/test_diagram.py fails
+# while the checked-in file differs from what the code synthesizes).
+diagram: install
+	$(PYTHON) -m tools.diagram
 
 # Speed and memory: median full-synth time against the idiomatic provider import (prints figures).
 bench: install

@@ -25,6 +25,7 @@ from environments.schema import (
     build_section,
 )
 from environments.app_tier import AppServersSection, LoadBalancerSection
+from environments.observability import MonitoringSection, StaticAssetsSection
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
@@ -36,6 +37,8 @@ SECTIONS: dict[str, type] = {
     "network": NetworkSection,
     "load_balancer": LoadBalancerSection,
     "app_servers": AppServersSection,
+    "static_assets": StaticAssetsSection,
+    "monitoring": MonitoringSection,
 }
 
 
@@ -50,6 +53,8 @@ class StageConfig:
     network: NetworkSection
     load_balancer: LoadBalancerSection
     app_servers: AppServersSection
+    static_assets: StaticAssetsSection
+    monitoring: MonitoringSection
 
     @property
     def production(self) -> bool:

@@ -10,6 +10,8 @@ from environments import StageConfig, StateBackendSettings
 from modules.network import Network, NetworkProps
 from modules.app_servers import AppServerFleet, AppServerFleetProps
 from modules.load_balancer import LoadBalancerProps, PublicLoadBalancer
+from modules.monitoring import StageAlerting, StageAlertingProps
+from modules.static_assets import StaticAssets, StaticAssetsProps
 
 
 def stage_stack_name(stage: str) -> str:
@@ -37,12 +39,18 @@ class StageStack(TerraformStack):
                     default_tags=[AwsProviderDefaultTags(tags=default_tags(config))])
         name = stage_stack_name(config.name)
 
+        # Monitoring first (issue 5): the alarm topic and (prod) the log KMS key every tier uses.
+        mon = config.monitoring
+        self.alerting = StageAlerting(self, "alerting", StageAlertingProps(
+            name=name, region=config.stage.region, alarm_emails=mon.alarm_emails,
+            log_retention_days=mon.log_retention_days, encrypt_logs=config.production))
+
         net = config.network
         self.network = Network(self, "network", NetworkProps(
             name=name, region=config.stage.region, vpc_cidr=net.vpc_cidr, azs=net.azs,
             public_subnet_cidrs=net.public_subnets, private_app_subnet_cidrs=net.private_app_subnets,
             private_data_subnet_cidrs=net.private_data_subnets, nat_per_az=net.nat_gateways == "per_az",
-            flow_log_retention_days=net.flow_log_retention_days))
+            flow_log_retention_days=net.flow_log_retention_days, log_kms_key_arn=self.alerting.log_kms_key_arn))
 
         # Application tier (issue 3): internet -> ALB (public subnets) -> app fleet (private-app subnets).
         lb, app = config.load_balancer, config.app_servers
@@ -52,7 +60,7 @@ class StageStack(TerraformStack):
             certificate_arn=lb.certificate_arn, domain_name=lb.domain_name, hosted_zone_name=lb.hosted_zone_name,
             deletion_protection=lb.deletion_protection, waf_enabled=lb.waf_enabled, waf_rate_limit=lb.waf_rate_limit,
             idle_timeout_seconds=lb.idle_timeout_seconds, access_log_expiration_days=lb.access_log_expiration_days,
-            log_retention_days=lb.waf_log_retention_days))
+            log_retention_days=lb.waf_log_retention_days, log_kms_key_arn=self.alerting.log_kms_key_arn))
         self.app_servers = AppServerFleet(self, "app-servers", AppServerFleetProps(
             name=name, region=config.stage.region, vpc_id=self.network.vpc_id,
             private_app_subnet_ids=tuple(self.network.private_app_subnet_ids),
@@ -64,12 +72,33 @@ class StageStack(TerraformStack):
             ami_id=app.ami_id, root_volume_gb=app.root_volume_gb, min_size=app.min_size, max_size=app.max_size,
             desired_capacity=app.desired_capacity, health_check_grace_seconds=app.health_check_grace_seconds,
             cpu_target_percent=app.cpu_target_percent, requests_per_target=app.requests_per_target,
-            log_retention_days=app.log_retention_days))
+            log_retention_days=app.log_retention_days, log_kms_key_arn=self.alerting.log_kms_key_arn))
         TerraformOutput(self, "alb_dns_name", value=self.load_balancer.dns_name,
                         description="DNS name of the public load balancer")
         if self.load_balancer.site_url:
             TerraformOutput(self, "site_url", value=self.load_balancer.site_url,
                             description="Public URL of the site (alias record to the load balancer)")
+
+        # Static assets (issue 5): private bucket behind CloudFront; the app servers may only write uploads.
+        assets = config.static_assets
+        self.static_assets = StaticAssets(self, "static-assets", StaticAssetsProps(
+            name=name, region=config.stage.region, cloudfront_enabled=assets.cloudfront_enabled,
+            transition_to_ia_days=assets.transition_to_ia_days,
+            transition_to_archive_days=assets.transition_to_archive_days,
+            archive_storage_class=assets.archive_storage_class,
+            noncurrent_version_expiration_days=assets.noncurrent_version_expiration_days,
+            abort_incomplete_multipart_days=assets.abort_incomplete_multipart_days,
+            access_log_expiration_days=assets.access_log_expiration_days, upload_prefix=assets.upload_prefix,
+            default_root_object=assets.default_root_object, price_class=assets.price_class,
+            certificate_arn=assets.certificate_arn, aliases=assets.aliases,
+            writer_role_name=self.app_servers.instance_role_name, protect_from_deletion=config.production))
+        TerraformOutput(self, "assets_bucket", value=self.static_assets.bucket_name,
+                        description="Bucket of the listings' images and media (uploads under its upload prefix)")
+        if self.static_assets.distribution_domain_name is not None:
+            TerraformOutput(self, "assets_domain_name", value=self.static_assets.distribution_domain_name,
+                            description="CloudFront domain serving the static assets")
+        TerraformOutput(self, "alarm_topic_arn", value=self.alerting.alarm_topic_arn,
+                        description="SNS topic every alarm of the stage notifies")
 
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 

@@ -68,7 +68,8 @@ class StaticAssetsSection:
             problems.add("static_assets.transition_to_ia_days", self.transition_to_ia_days,
                          "S3 refuses a Standard-IA transition before 30 days", "30 to 3650")
         elif self.transition_to_ia_days > 3650:
-            problems.add("static_assets.transition_to_ia_days", self.transition_to_ia_days, "out of range", "30 to 3650")
+            problems.add("static_assets.transition_to_ia_days", self.transition_to_ia_days, "out of range",
+                         "30 to 3650")
         earliest_archive = self.transition_to_ia_days + S3_IA_MINIMUM_STAY_DAYS
         if self.transition_to_archive_days < earliest_archive:
             problems.add("static_assets.transition_to_archive_days", self.transition_to_archive_days,

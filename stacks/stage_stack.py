@@ -10,7 +10,13 @@ from environments import StageConfig, StateBackendSettings
 from modules.network import Network, NetworkProps
 from modules.app_servers import AppServerFleet, AppServerFleetProps
 from modules.load_balancer import LoadBalancerProps, PublicLoadBalancer
-from modules.monitoring import StageAlerting, StageAlertingProps
+from modules.monitoring import (
+    AlarmThresholds,
+    PlatformAlarms,
+    PlatformAlarmsProps,
+    StageAlerting,
+    StageAlertingProps,
+)
 from modules.static_assets import StaticAssets, StaticAssetsProps
 
 
@@ -99,6 +105,12 @@ class StageStack(TerraformStack):
                             description="CloudFront domain serving the static assets")
         TerraformOutput(self, "alarm_topic_arn", value=self.alerting.alarm_topic_arn,
                         description="SNS topic every alarm of the stage notifies")
+
+        # Alarms and dashboard LAST (issue 5): derived from the public attributes of the tiers above.
+        self.alarms = PlatformAlarms(self, "alarms", PlatformAlarmsProps.from_tiers(
+            name=name, region=config.stage.region, alarm_topic_arn=self.alerting.alarm_topic_arn,
+            thresholds=AlarmThresholds.taken_from(config.monitoring), network=self.network,
+            load_balancer=self.load_balancer, app_servers=self.app_servers, static_assets=self.static_assets))
 
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 

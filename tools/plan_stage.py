@@ -10,10 +10,12 @@ letting terraform probe and fail slowly; nothing ever waits for input (``-input=
 stdin closed). On an EC2 runner that relies on its instance profile, set
 ``DIGITAL_BOOKING_USE_INSTANCE_PROFILE=1`` to skip the check.
 
-Point them at the emulator (moto server, see ``make sandbox``) with
-``DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000``: the stage's generated directory then
-gets an override file that sends every AWS call to that endpoint with dummy credentials and
-keeps the state in a local file (``.tools/emulator-state/<stage>.tfstate``), never in S3.
+Point them at the emulator (moto, :mod:`tools.emulator`) with ``DIGITAL_BOOKING_EMULATOR_URL``:
+``start`` runs a throwaway moto server for the one command, a URL
+(``http://127.0.0.1:5000``, e.g. a ``moto_server -p 5000`` left running) uses that server. The
+stage's generated directory then gets the emulator override file (every AWS endpoint at the
+emulator, fake credentials) and keeps the state in a local file
+(``.tools/emulator-state/<stage>.tfstate``), never in S3. Without the variable that file is removed.
 
 ``plan`` leaves ``tfplan``, ``plan.json`` (``terraform show -json``) and ``plan-summary.md``
 (``tools/plan_summary.py``, the pull-request comment) in ``cdktf.out/stacks/digital-booking-<stage>``.
@@ -31,14 +33,12 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
-from tools import plan_summary, terraform_cli
+from tools import emulator, plan_summary, terraform_cli
 
 PROJECT_DIR = terraform_cli.PROJECT_DIR
 OUT_DIR = PROJECT_DIR / "cdktf.out"
 EMULATOR_VARIABLE = "DIGITAL_BOOKING_EMULATOR_URL"
 INSTANCE_PROFILE_VARIABLE = "DIGITAL_BOOKING_USE_INSTANCE_PROFILE"
-#: The override file written into a stage's directory for emulator runs (removed otherwise).
-EMULATOR_OVERRIDE = "zz_emulator_override.tf.json"
 EMULATOR_STATE_DIR = terraform_cli.TOOLS_DIR / "emulator-state"
 
 NO_CREDENTIALS = """\
@@ -50,8 +50,8 @@ error: no AWS credentials found, so `{command}` cannot reach AWS for stage '{sta
   - AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI (ECS, CodeBuild)
 Do one of: `aws configure sso` / `aws sso login --profile <p>` then `export AWS_PROFILE=<p>`;
 export the keys; or set {instance}=1 on an EC2 host with an instance profile.
-To plan against the local emulator instead: `make sandbox`, then
-  {emulator}=http://127.0.0.1:5000 make {command_short} STAGE={stage}"""
+To run it against the local emulator (moto) instead, no AWS account needed:
+  {emulator}=start make {command_short} STAGE={stage}"""
 
 _PROFILE_KEYS = ("aws_access_key_id", "sso_session", "sso_start_url", "credential_process", "role_arn",
                  "web_identity_token_file", "source_profile", "credential_source", "login_session")
@@ -121,42 +121,24 @@ def synth(stage: str) -> Path:
     return directory
 
 
-def emulator_override(endpoint: str, stage: str, services: list[str]) -> dict:
-    """Override for a stage directory: every AWS service at the emulator, state in a local file."""
-    EMULATOR_STATE_DIR.mkdir(parents=True, exist_ok=True)
-    return {
-        "terraform": {"backend": {"local": {"path": str(EMULATOR_STATE_DIR / f"{stage}.tfstate")}}},
-        "provider": {"aws": [{
-            "access_key": "emulator", "secret_key": "emulator",
-            "skip_credentials_validation": True, "skip_metadata_api_check": "true",
-            "skip_requesting_account_id": True, "skip_region_validation": True, "s3_use_path_style": True,
-            "endpoints": [{service: endpoint for service in services}],
-        }]},
-    }
-
-
-#: Endpoint names the provider accepts for the services a stage uses (and a few more tiers will).
-EMULATOR_SERVICES = ["acm", "autoscaling", "cloudfront", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2",
-                     "elasticache", "elbv2", "events", "iam", "kms", "lambda", "rds", "route53",
-                     "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2"]
-
-
 def prepare(directory: Path, stage: str, endpoint: str | None) -> dict[str, str]:
-    """Write (emulator) or remove (AWS) the override file; the environment terraform runs with."""
-    override = directory / EMULATOR_OVERRIDE
+    """Write (emulator) or remove (AWS) the override file; the extra environment terraform runs with."""
     if not endpoint:
-        override.unlink(missing_ok=True)
+        (directory / emulator.OVERRIDE_FILE).unlink(missing_ok=True)
         return {}
-    override.write_text(json.dumps(emulator_override(endpoint, stage, EMULATOR_SERVICES), indent=2) + "\n")
-    # The emulator answers any key; these keep the SDK from looking further (and from real creds).
-    return {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator", "AWS_SESSION_TOKEN": "",
-            "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true"}
+    EMULATOR_STATE_DIR.mkdir(parents=True, exist_ok=True)
+    emulator.write_override(directory, endpoint, state_path=EMULATOR_STATE_DIR / f"{stage}.tfstate")
+    # Fake keys that win over any profile; empty values are removed from the environment.
+    return {**emulator.terraform_env(endpoint), "AWS_SESSION_TOKEN": "", "AWS_PROFILE": ""}
+
+
+def _env(extra_env: dict[str, str]) -> dict[str, str]:
+    env = terraform_cli.terraform_env(extra_env)
+    return {k: v for k, v in env.items() if v != "" or k not in extra_env}
 
 
 def _stream(args: list[str], cwd: Path, extra_env: dict[str, str]) -> int:
-    env = terraform_cli.terraform_env(extra_env)
-    env = {k: v for k, v in env.items() if v != "" or k not in extra_env}
-    return subprocess.run(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL).returncode
+    return subprocess.run(args, cwd=cwd, env=_env(extra_env), stdin=subprocess.DEVNULL).returncode
 
 
 def plan(stage: str, endpoint: str | None) -> int:
@@ -173,7 +155,8 @@ def plan(stage: str, endpoint: str | None) -> int:
     if code == 1:
         print("error: terraform plan failed (see above)", file=sys.stderr)
         return 1
-    shown = terraform_cli.run(["show", "-json", "tfplan"], cwd=directory, extra_env=extra)
+    shown = subprocess.run([terraform, "show", "-json", "tfplan"], cwd=directory, env=_env(extra), text=True,
+                           capture_output=True, stdin=subprocess.DEVNULL, check=True)
     (directory / "plan.json").write_text(shown.stdout)
     summary = plan_summary.summarize(json.loads(shown.stdout), stage, plan_summary._state_names())
     (directory / "plan-summary.md").write_text(summary.render())
@@ -211,13 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: name a stage: make {args.command} STAGE=<stage> (e.g. STAGE=dev)", file=sys.stderr)
         return 2
     endpoint = os.environ.get(EMULATOR_VARIABLE, "").strip() or None
+    run = plan if args.command == "plan" else diff
     if endpoint is None:
         source = find_credentials()
         if source is None:
             print(no_credentials_message(args.command, args.stage), file=sys.stderr)
             return 2
         print(f"==> AWS credentials: {source}", flush=True)
-    return plan(args.stage, endpoint) if args.command == "plan" else diff(args.stage, endpoint)
+    elif endpoint == "start":  # a throwaway emulator for this one run (empty: everything is to add)
+        (EMULATOR_STATE_DIR / f"{args.stage}.tfstate").unlink(missing_ok=True)  # no state from an old emulator
+        with emulator.MotoServer() as moto:
+            print(f"==> started the emulator (moto) at {moto.url}; it stops when the {args.command} ends", flush=True)
+            return run(args.stage, moto.url)
+    return run(args.stage, endpoint)
 
 
 if __name__ == "__main__":

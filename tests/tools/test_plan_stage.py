@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 
 import pytest
 
-from tools import plan_stage
+from tools import emulator, plan_stage
 from tools.terraform_cli import PROJECT_DIR
 
 CLEAN = {"HOME": "/nonexistent-home", "PATH": "/usr/bin:/bin"}
@@ -74,7 +76,7 @@ def test_make_target_without_credentials_stops_with_a_clear_message(command, tmp
     assert result.returncode == 2, result.stdout + result.stderr
     assert "error: no AWS credentials found, so `make " + command + "` cannot reach AWS for stage 'dev'" \
         in result.stderr
-    assert "DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000 make " + command + " STAGE=dev" in result.stderr
+    assert "DIGITAL_BOOKING_EMULATOR_URL=start make " + command + " STAGE=dev" in result.stderr
     assert "terraform" not in result.stdout.lower()  # stopped before any terraform run
 
 
@@ -83,17 +85,32 @@ def test_missing_stage_is_an_error(capsys):
     assert "make plan STAGE=<stage>" in capsys.readouterr().err
 
 
-def test_emulator_override_sends_every_service_to_the_endpoint_and_keeps_state_local():
-    override = plan_stage.emulator_override("http://127.0.0.1:5000", "dev", plan_stage.EMULATOR_SERVICES)
-    provider = override["provider"]["aws"][0]
-    assert set(provider["endpoints"][0].values()) == {"http://127.0.0.1:5000"}
-    assert {"ec2", "rds", "s3", "sts", "iam", "elasticache", "elbv2"} <= set(provider["endpoints"][0])
-    assert provider["skip_credentials_validation"] is True and provider["access_key"] == "emulator"
+def test_emulator_mode_writes_the_override_with_local_state(tmp_path):
+    extra = plan_stage.prepare(tmp_path, "dev", "http://127.0.0.1:5999")
+    override = json.loads((tmp_path / emulator.OVERRIDE_FILE).read_text())
+    assert set(override["provider"]["aws"]["endpoints"][0].values()) == {"http://127.0.0.1:5999"}
     assert override["terraform"]["backend"]["local"]["path"].endswith("emulator-state/dev.tfstate")
-    assert "s3" not in override["terraform"]["backend"]
+    assert extra["AWS_ACCESS_KEY_ID"] == emulator.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+    assert extra["AWS_PROFILE"] == ""  # removed from terraform's environment: no real profile is used
 
 
 def test_override_file_is_removed_when_not_using_the_emulator(tmp_path):
-    (tmp_path / plan_stage.EMULATOR_OVERRIDE).write_text("{}")
+    (tmp_path / emulator.OVERRIDE_FILE).write_text("{}")
     assert plan_stage.prepare(tmp_path, "dev", None) == {}
-    assert not (tmp_path / plan_stage.EMULATOR_OVERRIDE).exists()
+    assert not (tmp_path / emulator.OVERRIDE_FILE).exists()
+
+
+@pytest.mark.slow
+def test_make_plan_against_the_emulator_prints_a_plan():
+    """`DIGITAL_BOOKING_EMULATOR_URL=start make plan STAGE=dev`: real terraform plan of the dev stack against moto."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env[plan_stage.EMULATOR_VARIABLE] = "start"
+    result = subprocess.run(["make", "--no-print-directory", "plan", "STAGE=dev"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "started the emulator (moto)" in result.stdout
+    assert re.search(r"Plan: \d+ to add, 0 to change, 0 to destroy\.", result.stdout)
+    directory = plan_stage.stack_dir("dev")
+    plan = json.loads((directory / "plan.json").read_text())
+    assert {c["type"] for c in plan["resource_changes"]} >= {"aws_vpc", "aws_lb", "aws_autoscaling_group"}
+    assert (directory / "plan-summary.md").read_text().startswith("<!-- digital-booking-plan:dev -->")

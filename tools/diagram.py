@@ -286,7 +286,8 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     if m.waf:
         services.append(("AWS WAF", ["web ACL on the ALB", "managed rules + rate limit"], COLOURS["edge"]))
     if m.kms_keys or m.secrets:
-        services.append(("KMS / Secrets Manager", [f"{m.kms_keys} KMS key(s), {m.secrets} secret(s)"],
+        parts = [f"{m.kms_keys} KMS key(s)" if m.kms_keys else "", f"{m.secrets} secret(s)" if m.secrets else ""]
+        services.append(("KMS / Secrets Manager" if m.secrets else "KMS", [", ".join(filter(None, parts))],
                          COLOURS["service"]))
     services.append(("CloudWatch", [f"{m.log_groups} log group(s)"]
                      + ([f"{m.alarms} alarm(s), {m.dashboards} dashboard(s)"] if m.has_monitoring else []),

@@ -1,0 +1,283 @@
+"""Static assets, per stage: the bucket's protections, its lifecycle, CloudFront with OAC, the writer's rights."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from environments import load_stage
+from tests.tf_json import refers_to
+
+
+def assets_bucket(stack) -> str:
+    """Terraform name of the assets bucket (not its log bucket, not the ALB's)."""
+    [name] = [n for n, b in stack.resources("aws_s3_bucket").items()
+              if "-assets-" in b["bucket"] and "-assets-logs-" not in b["bucket"]]
+    return name
+
+
+def log_bucket(stack) -> str:
+    [name] = [n for n, b in stack.resources("aws_s3_bucket").items() if "-assets-logs-" in b["bucket"]]
+    return name
+
+
+def of_bucket(stack, resource_type, bucket):
+    """The one resource of a type that configures ``bucket``."""
+    [found] = [r for r in stack.resources(resource_type).values() if refers_to(r["bucket"], "aws_s3_bucket", bucket)]
+    return found
+
+
+def policy_of(stack, bucket) -> dict:
+    return json.loads(of_bucket(stack, "aws_s3_bucket_policy", bucket)["policy"])
+
+
+def assets_key(stack) -> tuple[str, dict]:
+    encryption = of_bucket(stack, "aws_s3_bucket_server_side_encryption_configuration", assets_bucket(stack))
+    key_ref = encryption["rule"][0]["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+    [(name, key)] = [(n, k) for n, k in stack.resources("aws_kms_key").items() if refers_to(key_ref, "aws_kms_key", n)]
+    return name, key
+
+
+def distribution(stack) -> tuple[str, dict]:
+    [(name, dist)] = stack.resources("aws_cloudfront_distribution").items()
+    return name, dist
+
+
+def lifecycle_rules(stack) -> dict[str, dict]:
+    return {r["id"]: r for r in of_bucket(stack, "aws_s3_bucket_lifecycle_configuration", assets_bucket(stack))["rule"]}
+
+
+# -- the bucket's protections ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", [assets_bucket, log_bucket])
+def test_both_buckets_block_every_kind_of_public_access(stage_stack, which):
+    block = of_bucket(stage_stack, "aws_s3_bucket_public_access_block", which(stage_stack))
+    assert all(block[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                                "restrict_public_buckets"))
+
+
+def test_assets_bucket_disables_acls(stage_stack):
+    controls = of_bucket(stage_stack, "aws_s3_bucket_ownership_controls", assets_bucket(stage_stack))
+    assert controls["rule"]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_assets_bucket_is_versioned(stage_stack):
+    versioning = of_bucket(stage_stack, "aws_s3_bucket_versioning", assets_bucket(stage_stack))
+    assert versioning["versioning_configuration"]["status"] == "Enabled"
+
+
+def test_assets_bucket_uses_sse_kms_with_bucket_key_and_a_rotated_key(stage_stack):
+    encryption = of_bucket(stage_stack, "aws_s3_bucket_server_side_encryption_configuration",
+                           assets_bucket(stage_stack))["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    assert encryption["bucket_key_enabled"] is True
+    _, key = assets_key(stage_stack)
+    assert key["enable_key_rotation"] is True
+
+
+@pytest.mark.parametrize("which", [assets_bucket, log_bucket])
+def test_both_buckets_deny_requests_without_tls(stage_stack, which):
+    bucket = which(stage_stack)
+    [deny] = [s for s in policy_of(stage_stack, bucket)["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert refers_to(deny["Resource"], "aws_s3_bucket", bucket)
+
+
+def test_assets_bucket_logs_access_to_the_log_bucket(stage_stack):
+    logging = of_bucket(stage_stack, "aws_s3_bucket_logging", assets_bucket(stage_stack))
+    assert refers_to(logging["target_bucket"], "aws_s3_bucket", log_bucket(stage_stack))
+    assert logging["target_prefix"] == "s3-access/"
+
+
+def test_log_bucket_accepts_only_s3_log_delivery_of_this_account(stage_stack):
+    [allow] = [s for s in policy_of(stage_stack, log_bucket(stage_stack))["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"} and allow["Action"] == "s3:PutObject"
+    assert allow["Resource"].endswith("/s3-access/*") and "aws:SourceAccount" in allow["Condition"]["StringEquals"]
+
+
+def test_log_bucket_is_encrypted_and_expires_logs(stage_stack):
+    config = load_stage(stage_stack.stage).static_assets
+    bucket = log_bucket(stage_stack)
+    encryption = of_bucket(stage_stack, "aws_s3_bucket_server_side_encryption_configuration", bucket)
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    [rule] = of_bucket(stage_stack, "aws_s3_bucket_lifecycle_configuration", bucket)["rule"]
+    assert rule["expiration"][0]["days"] == config.access_log_expiration_days
+
+
+def test_prod_assets_bucket_and_key_refuse_destroy(prod):
+    assert prod.resources("aws_s3_bucket")[assets_bucket(prod)]["lifecycle"]["prevent_destroy"] is True
+    assert assets_key(prod)[1]["lifecycle"]["prevent_destroy"] is True
+
+
+def test_dev_assets_bucket_may_be_destroyed(dev):
+    assert "lifecycle" not in dev.resources("aws_s3_bucket")[assets_bucket(dev)]
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+
+def test_every_lifecycle_rule_has_an_explicit_filter(stage_stack):
+    for rule in lifecycle_rules(stage_stack).values():
+        assert rule["filter"] == [{"prefix": ""}] and rule["status"] == "Enabled"
+
+
+def test_objects_move_standard_to_ia_to_archive_in_order_with_stage_days(stage_stack):
+    config = load_stage(stage_stack.stage).static_assets
+    transitions = lifecycle_rules(stage_stack)["tier-down-current-versions"]["transition"]
+    assert [(t["storage_class"], t["days"]) for t in transitions] == [
+        ("STANDARD_IA", config.transition_to_ia_days),
+        (config.archive_storage_class, config.transition_to_archive_days)]
+    ia, archive = (t["days"] for t in transitions)
+    assert 30 <= ia and archive >= ia + 30
+
+
+def test_archive_class_is_a_glacier_class(stage_stack):
+    transitions = lifecycle_rules(stage_stack)["tier-down-current-versions"]["transition"]
+    assert transitions[-1]["storage_class"] in ("GLACIER_IR", "GLACIER")
+
+
+def test_noncurrent_versions_expire(stage_stack):
+    config = load_stage(stage_stack.stage).static_assets
+    rule = lifecycle_rules(stage_stack)["expire-noncurrent-versions"]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": config.noncurrent_version_expiration_days}]
+
+
+def test_incomplete_multipart_uploads_are_aborted(stage_stack):
+    config = load_stage(stage_stack.stage).static_assets
+    rule = lifecycle_rules(stage_stack)["abort-incomplete-multipart-uploads"]
+    assert rule["abort_incomplete_multipart_upload"] == [
+        {"days_after_initiation": config.abort_incomplete_multipart_days}]
+
+
+# -- CloudFront -----------------------------------------------------------------------------------
+
+def test_cloudfront_follows_the_stage_switch(stacks):
+    counts = {s: len(stacks[f"digital-booking-{s}"].resources("aws_cloudfront_distribution"))
+              for s in ("dev", "staging", "prod")}
+    assert counts == {"dev": 0, "staging": 1, "prod": 1}
+
+
+@pytest.fixture(params=["staging", "prod"])
+def cdn_stack(request, stacks):
+    return stacks[f"digital-booking-{request.param}"]
+
+
+def test_distribution_reads_the_bucket_through_origin_access_control(cdn_stack):
+    _, dist = distribution(cdn_stack)
+    [origin] = dist["origin"]
+    assert refers_to(origin["domain_name"], "aws_s3_bucket", assets_bucket(cdn_stack))
+    [(oac_name, oac)] = cdn_stack.resources("aws_cloudfront_origin_access_control").items()
+    assert refers_to(origin["origin_access_control_id"], "aws_cloudfront_origin_access_control", oac_name)
+    assert (oac["origin_access_control_origin_type"], oac["signing_behavior"], oac["signing_protocol"]) == (
+        "s3", "always", "sigv4")
+    assert "s3_origin_config" not in origin  # no legacy origin access identity
+
+
+def test_distribution_redirects_http_to_https_and_serves_a_root_object(cdn_stack):
+    _, dist = distribution(cdn_stack)
+    behaviour = dist["default_cache_behavior"]
+    assert behaviour["viewer_protocol_policy"] == "redirect-to-https"
+    assert set(behaviour["allowed_methods"]) == {"GET", "HEAD", "OPTIONS"}
+    assert dist["default_root_object"] == load_stage(cdn_stack.stage).static_assets.default_root_object
+
+
+def test_distribution_sends_security_headers(cdn_stack):
+    _, dist = distribution(cdn_stack)
+    [(name, policy)] = cdn_stack.resources("aws_cloudfront_response_headers_policy").items()
+    assert refers_to(dist["default_cache_behavior"]["response_headers_policy_id"],
+                     "aws_cloudfront_response_headers_policy", name)
+    headers = policy["security_headers_config"]
+    assert headers["strict_transport_security"]["access_control_max_age_sec"] >= 31536000
+    assert headers["frame_options"]["frame_option"] == "DENY"
+    assert headers["content_type_options"]["override"] is True
+    assert "frame-ancestors 'none'" in headers["content_security_policy"]["content_security_policy"]
+
+
+def test_distribution_logs_to_the_log_bucket(cdn_stack):
+    _, dist = distribution(cdn_stack)
+    assert refers_to(dist["logging_config"]["bucket"], "aws_s3_bucket", log_bucket(cdn_stack))
+
+
+def test_only_the_distribution_may_read_the_bucket(cdn_stack):
+    name, _ = distribution(cdn_stack)
+    [allow] = [s for s in policy_of(cdn_stack, assets_bucket(cdn_stack))["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert refers_to(allow["Condition"]["StringEquals"]["AWS:SourceArn"], "aws_cloudfront_distribution", name)
+
+
+def test_only_the_distribution_may_decrypt_with_the_assets_key(cdn_stack):
+    name, _ = distribution(cdn_stack)
+    statements = json.loads(assets_key(cdn_stack)[1]["policy"])["Statement"]
+    [cloudfront] = [s for s in statements if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    assert cloudfront["Action"] == "kms:Decrypt"
+    assert refers_to(cloudfront["Condition"]["StringEquals"]["AWS:SourceArn"], "aws_cloudfront_distribution", name)
+
+
+def test_without_cloudfront_nobody_outside_the_account_may_read(dev):
+    statements = policy_of(dev, assets_bucket(dev))["Statement"]
+    assert [s["Effect"] for s in statements] == ["Deny"]
+    assert not any("cloudfront" in json.dumps(s) for s in json.loads(assets_key(dev)[1]["policy"])["Statement"])
+
+
+def test_no_bucket_policy_grants_to_everyone(stage_stack):
+    for policy in stage_stack.resources("aws_s3_bucket_policy").values():
+        for statement in json.loads(policy["policy"])["Statement"]:
+            assert statement["Effect"] == "Deny" or statement["Principal"] != "*"
+
+
+# -- the app servers' rights ----------------------------------------------------------------------
+
+def writer_policy(stack) -> dict:
+    [policy] = [p for p in stack.resources("aws_iam_role_policy").values() if "asset-uploads" in p["name"]]
+    return policy
+
+
+def test_app_servers_may_only_put_uploads_and_encrypt_them(stage_stack):
+    policy = writer_policy(stage_stack)
+    [role_name] = [n for n, r in stage_stack.resources("aws_iam_role").items() if refers_to(policy["role"], "aws_iam_role", n)]
+    assert "app" in role_name
+    statements = json.loads(policy["policy"])["Statement"]
+    assert [(s["Action"]) for s in statements] == ["s3:PutObject", "kms:GenerateDataKey"]
+    prefix = load_stage(stage_stack.stage).static_assets.upload_prefix
+    assert refers_to(statements[0]["Resource"], "aws_s3_bucket", assets_bucket(stage_stack))
+    assert statements[0]["Resource"].endswith(f"/{prefix}*")
+    key_name, _ = assets_key(stage_stack)
+    assert refers_to(statements[1]["Resource"], "aws_kms_key", key_name)
+    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_no_statement_of_the_writer_uses_a_wildcard_resource(stage_stack):
+    for statement in json.loads(writer_policy(stage_stack)["policy"])["Statement"]:
+        assert statement["Resource"] != "*" and statement["Effect"] == "Allow"
+
+
+def test_stage_outputs_the_bucket_and_the_cdn_domain(stacks):
+    assert "assets_bucket" in stacks["digital-booking-dev"].outputs()
+    assert "assets_domain_name" not in stacks["digital-booking-dev"].outputs()
+    assert "assets_domain_name" in stacks["digital-booking-prod"].outputs()
+
+
+# -- the construct on its own ---------------------------------------------------------------------
+
+def synth_static_assets(**props) -> dict:
+    from cdktf import Testing, TerraformStack
+
+    from modules.static_assets import StaticAssets, StaticAssetsProps
+
+    stack = TerraformStack(Testing.app(), "static-assets-test")
+    StaticAssets(stack, "assets", StaticAssetsProps(**props))
+    return json.loads(Testing.synth(stack))["resource"]
+
+
+def test_a_custom_certificate_gets_tls_1_2_and_sni():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    resources = synth_static_assets(certificate_arn=arn, aliases=("assets.example.com",))
+    [dist] = resources["aws_cloudfront_distribution"].values()
+    assert dist["aliases"] == ["assets.example.com"]
+    assert dist["viewer_certificate"] == {"acm_certificate_arn": arn, "minimum_protocol_version": "TLSv1.2_2021",
+                                          "ssl_support_method": "sni-only"}
+
+
+def test_without_a_writer_role_no_policy_is_attached():
+    assert "aws_iam_role_policy" not in synth_static_assets(writer_role_name=None)

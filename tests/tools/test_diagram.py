@@ -25,8 +25,12 @@ def texts(svg: str) -> list[str]:
 def test_checked_in_diagram_matches_the_code(tf):
     expected = diagram.render(tf)
     assert diagram.OUTPUT.exists(), "docs/architecture.svg is missing: run `make diagram` and commit it"
-    assert diagram.OUTPUT.read_text() == expected, \
-        "docs/architecture.svg no longer matches the synthesized stacks: run `make diagram` and commit it"
+    checked_in = diagram.OUTPUT.read_text()
+    if checked_in != expected:
+        gone = sorted(set(texts(checked_in)) - set(texts(expected)))
+        new = sorted(set(texts(expected)) - set(texts(checked_in)))
+        pytest.fail("docs/architecture.svg no longer matches the synthesized stacks: run `make diagram` and "
+                    f"commit it.\n  only in the checked-in file: {gone}\n  only in the code's: {new}")
 
 
 def test_rendering_is_deterministic(tf):

@@ -25,6 +25,7 @@ from environments.schema import (
     build_section,
 )
 from environments.app_tier import AppServersSection, LoadBalancerSection
+from environments.data_tier import CacheSection, DatabaseSection
 from environments.observability import MonitoringSection, StaticAssetsSection
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
@@ -37,6 +38,8 @@ SECTIONS: dict[str, type] = {
     "network": NetworkSection,
     "load_balancer": LoadBalancerSection,
     "app_servers": AppServersSection,
+    "database": DatabaseSection,
+    "cache": CacheSection,
     "static_assets": StaticAssetsSection,
     "monitoring": MonitoringSection,
 }
@@ -53,6 +56,8 @@ class StageConfig:
     network: NetworkSection
     load_balancer: LoadBalancerSection
     app_servers: AppServersSection
+    database: DatabaseSection
+    cache: CacheSection
     static_assets: StaticAssetsSection
     monitoring: MonitoringSection
 

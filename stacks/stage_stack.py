@@ -9,6 +9,8 @@ from constructs import Construct
 from environments import StageConfig, StateBackendSettings
 from modules.network import Network, NetworkProps
 from modules.app_servers import AppServerFleet, AppServerFleetProps
+from modules.cache import BookingCache, BookingCacheProps
+from modules.database import BookingDatabase, BookingDatabaseProps
 from modules.load_balancer import LoadBalancerProps, PublicLoadBalancer
 from modules.monitoring import (
     AlarmThresholds,
@@ -85,6 +87,39 @@ class StageStack(TerraformStack):
             TerraformOutput(self, "site_url", value=self.load_balancer.site_url,
                             description="Public URL of the site (alias record to the load balancer)")
 
+        # Data tier (issue 4): RDS and Redis in the private-data subnets, reachable only from the app servers.
+        db, cache = config.database, config.cache
+        data_subnets = tuple(self.network.private_data_subnet_ids)
+        self.database = BookingDatabase(self, "database", BookingDatabaseProps(
+            name=name, region=config.stage.region, vpc_id=self.network.vpc_id, subnet_ids=data_subnets,
+            azs=self.network.azs, client_security_group_id=self.app_servers.security_group_id,
+            client_role_name=self.app_servers.instance_role_name, engine=db.engine, engine_version=db.engine_version,
+            instance_class=db.instance_class, allocated_storage_gb=db.allocated_storage_gb,
+            max_allocated_storage_gb=db.max_allocated_storage_gb, multi_az=db.multi_az, read_replicas=db.read_replicas,
+            port=db.port, database_name=db.database_name, master_username=db.master_username,
+            backup_retention_days=db.backup_retention_days, backup_window=db.backup_window,
+            maintenance_window=db.maintenance_window, deletion_protection=db.deletion_protection,
+            performance_insights_retention_days=db.performance_insights_retention_days,
+            monitoring_interval_seconds=db.monitoring_interval_seconds, log_retention_days=db.log_retention_days,
+            log_kms_key_arn=self.alerting.log_kms_key_arn, alarm_topic_arn=self.alerting.alarm_topic_arn))
+        self.cache = BookingCache(self, "cache", BookingCacheProps(
+            name=name, region=config.stage.region, vpc_id=self.network.vpc_id, subnet_ids=data_subnets,
+            client_security_group_id=self.app_servers.security_group_id,
+            client_role_name=self.app_servers.instance_role_name, node_type=cache.node_type,
+            node_count=cache.node_count, automatic_failover=cache.automatic_failover,
+            engine_version=cache.engine_version, maxmemory_policy=cache.maxmemory_policy,
+            snapshot_retention_days=cache.snapshot_retention_days, snapshot_window=cache.snapshot_window,
+            maintenance_window=cache.maintenance_window, log_retention_days=cache.log_retention_days,
+            log_kms_key_arn=self.alerting.log_kms_key_arn, alarm_topic_arn=self.alerting.alarm_topic_arn))
+        TerraformOutput(self, "db_endpoint", value=self.database.endpoint_address,
+                        description="Primary database endpoint (writes)")
+        TerraformOutput(self, "db_reader_endpoints", value=self.database.reader_endpoint_addresses,
+                        description="Read replica endpoints (reads)")
+        TerraformOutput(self, "cache_primary_endpoint", value=self.cache.primary_endpoint_address,
+                        description="Redis primary endpoint (TLS, IAM auth)")
+        TerraformOutput(self, "cache_reader_endpoint", value=self.cache.reader_endpoint_address,
+                        description="Redis reader endpoint (TLS, IAM auth)")
+
         # Static assets (issue 5): private bucket behind CloudFront; the app servers may only write uploads.
         assets = config.static_assets
         self.static_assets = StaticAssets(self, "static-assets", StaticAssetsProps(
@@ -110,7 +145,8 @@ class StageStack(TerraformStack):
         self.alarms = PlatformAlarms(self, "alarms", PlatformAlarmsProps.from_tiers(
             name=name, region=config.stage.region, alarm_topic_arn=self.alerting.alarm_topic_arn,
             thresholds=AlarmThresholds.taken_from(config.monitoring), network=self.network,
-            load_balancer=self.load_balancer, app_servers=self.app_servers, static_assets=self.static_assets))
+            load_balancer=self.load_balancer, app_servers=self.app_servers, database=self.database, cache=self.cache,
+            static_assets=self.static_assets))
 
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 

@@ -31,7 +31,8 @@ test-fast: install
 
 # What a change would do to one stage (issue 7): synth it, then terraform init + plan (`plan`) or
 # `cdktf diff` through the npm cdktf CLI (`diff`). Stops with a clear message where no AWS
-# credentials exist; DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000 plans against the emulator.
+# credentials exist. DIGITAL_BOOKING_EMULATOR_URL=start plans against a throwaway emulator (moto),
+# DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000 against a running one.
 plan: install
 	$(PYTHON) -m tools.plan_stage plan $(STAGE)
 

@@ -75,6 +75,7 @@ class Change:
     previous_address: str = ""
     importing: bool = False
     is_state_store: bool = False
+    changed_attributes: tuple[str, ...] = ()  # top-level attributes an update changes (names only, no values)
 
     @property
     def kind(self) -> str | None:
@@ -193,7 +194,7 @@ class PlanSummary:
             if group:
                 lines += [f"<details><summary>{title}: {len(group)}</summary>", ""]
                 lines += [f"- `{_SYMBOL[wanted]}` `{c.address}`{' (import)' if c.importing else ''}"
-                          for c in group[:MAX_LISTED]]
+                          f"{_attributes(c) if wanted == 'update' else ''}" for c in group[:MAX_LISTED]]
                 lines += _cut(len(group)) + ["", "</details>", ""]
         if self.moved:
             lines += [f"<details><summary>Moved: {len(self.moved)}</summary>", ""]
@@ -220,6 +221,26 @@ def _why(change: Change, table: bool = False) -> str:
             text = {"replace_because_tainted": "tainted", "replace_by_request": "`-replace` requested",
                     "replace_by_triggers": "replace_triggered_by"}.get(change.reason, change.reason or "replaced")
     return text if table else f": {text}"
+
+
+def _attributes(change: Change, most: int = 6) -> str:
+    names = change.changed_attributes
+    if not names:
+        return ""
+    shown = ", ".join(f"`{n}`" for n in names[:most])
+    return f": {shown}{f' and {len(names) - most} more' if len(names) > most else ''}"
+
+
+def _changed_attributes(change: dict[str, Any]) -> tuple[str, ...]:
+    """Top-level attribute names whose value differs or becomes unknown (``tags_all`` follows ``tags``)."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ()
+    names = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    names |= {k for k, v in unknown.items() if v is True or (v and before.get(k) is not None)}
+    names.discard("tags_all") if "tags" in names else None
+    return tuple(sorted(names))
 
 
 def _cut(total: int) -> list[str]:
@@ -272,7 +293,8 @@ def summarize(plan: dict[str, Any], stage: str, state_names: Iterable[str] = ())
             address=resource["address"], type=resource["type"], action=_action(change.get("actions", ["no-op"])),
             replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
             reason=resource.get("action_reason", ""), previous_address=resource.get("previous_address", ""),
-            importing=bool(change.get("importing")), is_state_store=_is_state_store(resource, names)))
+            importing=bool(change.get("importing")), is_state_store=_is_state_store(resource, names),
+            changed_attributes=_changed_attributes(change) if change.get("actions") == ["update"] else ()))
     for name, output in (plan.get("output_changes") or {}).items():
         action = _action(output.get("actions", ["no-op"]))
         if action != "no-op":

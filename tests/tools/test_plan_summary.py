@@ -101,6 +101,15 @@ def test_every_stateful_type_deleted_is_flagged(resource_type):
     assert "> [!CAUTION]" in summary.render()
 
 
+def test_updates_name_the_changed_attributes_not_their_values():
+    doc = plan(change("aws_db_instance.db", "update",
+                      before={"allocated_storage": 20, "password": "s3cr3t-old", "tags": {}, "tags_all": {}},
+                      after={"allocated_storage": 50, "password": "s3cr3t-new", "tags": {"a": "b"}, "tags_all": {"a": "b"}}))
+    comment = summarize(doc, "prod").render()
+    assert "`aws_db_instance.db`: `allocated_storage`, `password`, `tags`\n" in comment
+    assert "s3cr3t" not in comment
+
+
 def test_stateless_replacement_is_not_flagged():
     comment = summarize(plan(change("aws_launch_template.lt", "delete", "create")), "dev").render()
     assert "[!CAUTION]" not in comment

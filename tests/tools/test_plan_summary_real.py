@@ -113,6 +113,10 @@ def test_stateless_replacement_names_the_attribute(summary):
     assert not change.stateful_loss
 
 
+def test_update_names_the_changed_attribute(summary):
+    assert "- `~` `aws_cloudwatch_log_group.app`: `retention_in_days`" in summary.render()
+
+
 def test_plan_after_apply_has_no_changes(plans):
     comment = plan_summary.summarize(plans["unchanged"], "dev").render()
     assert "**No changes.**" in comment and "[!CAUTION]" not in comment

@@ -1,0 +1,110 @@
+"""[database] and [cache]: shipped values load, and each kind of bad input is refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from environments import load_stage
+from tests.environments.stage_edits import rejection
+
+
+def test_prod_database_is_multi_az_with_replicas_and_protected():
+    db = load_stage("prod").database
+    assert db.multi_az and db.read_replicas >= 1 and db.deletion_protection and db.backup_retention_days >= 7
+
+
+def test_every_stage_runs_mysql_8_by_default():
+    assert {load_stage(s).database.engine_version for s in ("dev", "staging", "prod")} == {"8.0"}
+
+
+def test_unknown_engine_is_rejected():
+    message = rejection("dev", "database", engine="oracle")
+    assert "environments/dev.toml: database.engine = 'oracle'" in message and "allowed: 'mysql'" in message
+
+
+def test_engine_version_of_another_family_is_rejected():
+    message = rejection("dev", "database", engine_version="5.7")
+    assert "database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'" in message
+
+
+def test_postgres_needs_a_postgres_version():
+    message = rejection("dev", "database", engine="postgres", engine_version="8.0")
+    assert "allowed: '16' (or '16.x') for engine 'postgres'" in message
+
+
+def test_postgres_16_is_accepted():
+    from environments import parse_stage
+    from tests.environments.stage_edits import shipped
+    raw = shipped("dev")
+    raw["database"].update(engine="postgres", engine_version="16.4")
+    assert parse_stage("dev", raw, "environments/dev.toml").database.effective_port == 5432
+
+
+@pytest.mark.parametrize("days", [-1, 36])
+def test_backup_retention_outside_0_to_35_is_rejected(days):
+    message = rejection("dev", "database", backup_retention_days=days)
+    assert f"database.backup_retention_days = {days}: out of range; allowed: 0 to 35" in message
+
+
+def test_prod_backup_retention_below_7_is_rejected():
+    message = rejection("prod", "database", backup_retention_days=3)
+    assert "environments/prod.toml: database.backup_retention_days = 3: not allowed in production" in message
+    assert "allowed: 7 to 35 in a production stage" in message
+
+
+def test_max_storage_below_allocated_is_rejected():
+    message = rejection("dev", "database", allocated_storage_gb=100, max_allocated_storage_gb=50)
+    assert "database.max_allocated_storage_gb = 50: below allocated_storage_gb (100)" in message
+
+
+@pytest.mark.parametrize("count", [-1, 6])
+def test_replica_count_outside_0_to_5_is_rejected(count):
+    assert f"database.read_replicas = {count}: out of range; allowed: 0 to 5" in rejection("dev", "database", read_replicas=count)
+
+
+def test_prod_without_replicas_is_rejected():
+    assert "database.read_replicas = 0: not allowed in production" in rejection("prod", "database", read_replicas=0)
+
+
+def test_prod_without_multi_az_is_rejected():
+    message = rejection("prod", "database", multi_az=False)
+    assert "database.multi_az = False: not allowed in production; allowed: true in a production stage" in message
+
+
+def test_prod_without_deletion_protection_is_rejected():
+    assert "database.deletion_protection = False: not allowed in production" in rejection(
+        "prod", "database", deletion_protection=False)
+
+
+def test_default_master_username_is_rejected():
+    assert "database.master_username = 'admin': default or malformed user name" in rejection(
+        "dev", "database", master_username="admin")
+
+
+def test_malformed_instance_class_is_rejected():
+    assert "database.instance_class = 'r7g.large': not an RDS instance class" in rejection(
+        "dev", "database", instance_class="r7g.large")
+
+
+def test_malformed_backup_window_is_rejected():
+    assert "database.backup_window = '2am': not a daily window" in rejection("dev", "database", backup_window="2am")
+
+
+def test_cache_failover_with_one_node_is_rejected():
+    message = rejection("staging", "cache", node_count=1)
+    assert "environments/staging.toml: cache.node_count = 1: automatic failover needs a replica to promote" in message
+    assert "allowed: 2 to 6 when automatic_failover is true" in message
+
+
+def test_prod_cache_without_failover_is_rejected():
+    assert "cache.automatic_failover = False: not allowed in production" in rejection(
+        "prod", "cache", automatic_failover=False)
+
+
+def test_unknown_eviction_policy_is_rejected():
+    message = rejection("dev", "cache", maxmemory_policy="noeviction")
+    assert "cache.maxmemory_policy = 'noeviction': wrong type or value; allowed: 'allkeys-lru'" in message
+
+
+def test_unknown_cache_key_is_reported_as_a_typo():
+    assert "cache.node_cuont = 2: unknown key (a typo?)" in rejection("dev", "cache", node_cuont=2)

@@ -1,0 +1,88 @@
+"""Cache tier, per stage: Redis placement, encryption, IAM auth, failover, logs, access, discovery."""
+
+from __future__ import annotations
+
+import json
+
+from environments import load_stage
+from tests.tf_json import refers_to
+
+
+def group(stack):
+    return stack.only("aws_elasticache_replication_group")
+
+
+def test_node_type_and_count_follow_the_stage(stage_stack):
+    config = load_stage(stage_stack.stage).cache
+    assert group(stage_stack)["node_type"] == config.node_type
+    assert group(stage_stack)["num_cache_clusters"] == config.node_count
+
+
+def test_prod_fails_over_automatically_across_azs(prod):
+    assert group(prod)["automatic_failover_enabled"] is True and group(prod)["multi_az_enabled"] is True
+    assert group(prod)["num_cache_clusters"] >= 2
+
+
+def test_encrypted_at_rest_with_kms_and_in_transit(stage_stack):
+    g = group(stage_stack)
+    assert g["at_rest_encryption_enabled"] == "true" and "aws_kms_key" in g["kms_key_id"]
+    assert g["transit_encryption_enabled"] is True and g["transit_encryption_mode"] == "required"
+
+
+def test_cache_lives_in_the_private_data_subnets(stage_stack):
+    subnet_group = stage_stack.only("aws_elasticache_subnet_group")
+    data_subnets = {n for n, s in stage_stack.resources("aws_subnet").items() if s["tags"]["tier"] == "private-data"}
+    assert {n for n in data_subnets if refers_to(subnet_group["subnet_ids"], "aws_subnet", n)} == data_subnets
+
+
+def test_no_password_anywhere_app_user_authenticates_with_iam(stage_stack):
+    users = stage_stack.resources("aws_elasticache_user")
+    by_name = {u["user_name"]: u for u in users.values()}
+    assert by_name["default"]["access_string"].startswith("off")
+    app = next(u for name, u in by_name.items() if name != "default")
+    assert app["authentication_mode"] == {"type": "iam"} and app["user_id"] == app["user_name"]
+    assert not any("passwords" in u for u in users.values()) and "auth_token" not in group(stage_stack)
+    assert group(stage_stack)["user_group_ids"]
+
+
+def test_eviction_policy_suits_a_read_through_cache(stage_stack):
+    parameters = stage_stack.only("aws_elasticache_parameter_group")["parameter"]
+    assert {"name": "maxmemory-policy", "value": "allkeys-lru"} in parameters
+
+
+def test_snapshot_retention_follows_the_stage(stage_stack):
+    assert group(stage_stack)["snapshot_retention_limit"] == load_stage(stage_stack.stage).cache.snapshot_retention_days
+
+
+def test_slow_log_goes_to_a_log_group_with_retention(stage_stack):
+    (delivery,) = group(stage_stack)["log_delivery_configuration"]
+    assert delivery["log_type"] == "slow-log" and delivery["destination_type"] == "cloudwatch-logs"
+    (log_group,) = [g for n, g in stage_stack.resources("aws_cloudwatch_log_group").items()
+                    if refers_to(delivery["destination"], "aws_cloudwatch_log_group", n)]
+    assert log_group["retention_in_days"] == load_stage(stage_stack.stage).cache.log_retention_days
+
+
+def test_events_go_to_the_alarm_topic(stage_stack):
+    assert "aws_sns_topic" in group(stage_stack)["notification_topic_arn"]
+
+
+def test_only_the_app_servers_reach_port_6379(stage_stack):
+    (sg,) = [n for n in stage_stack.resources("aws_security_group")
+             if refers_to(group(stage_stack)["security_group_ids"], "aws_security_group", n)]
+    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
+               if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    assert (rule["from_port"], rule["to_port"]) == (6379, 6379) and "cidr_ipv4" not in rule
+    assert "aws_security_group" in rule["referenced_security_group_id"]
+
+
+def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
+    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values() if p["name"].endswith("connect-cache")]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["ConnectWithIam"]["Action"] == "elasticache:Connect"
+    assert all(r.endswith(("/cache", "/cache/*")) for r in statements["ReadConnectionParameters"]["Resource"])
+
+
+def test_endpoints_are_published_and_output(stage_stack):
+    names = {p["name"].rsplit("/", 1)[1] for p in stage_stack.resources("aws_ssm_parameter").values() if "/cache/" in p["name"]}
+    assert {"primary-endpoint", "reader-endpoint", "port", "user"} <= names
+    assert "aws_elasticache_replication_group" in stage_stack.outputs()["cache_primary_endpoint"]["value"]

@@ -1,0 +1,165 @@
+"""Database tier, per stage: placement, encryption, backups, replicas, TLS, access, discovery."""
+
+from __future__ import annotations
+
+import json
+
+from environments import load_stage
+from tests.tf_json import refers_to
+
+
+def primary(stack):
+    return next(i for i in stack.resources("aws_db_instance").values() if "replicate_source_db" not in i)
+
+
+def replicas(stack):
+    return [i for i in stack.resources("aws_db_instance").values() if "replicate_source_db" in i]
+
+
+def db_security_group_name(stack):
+    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(primary(stack)["vpc_security_group_ids"],
+                                                                            "aws_security_group", n)]
+    return name
+
+
+def test_engine_class_and_storage_follow_the_stage(stage_stack):
+    db, config = primary(stage_stack), load_stage(stage_stack.stage).database
+    assert (db["engine"], db["engine_version"], db["instance_class"]) == ("mysql", "8.0", config.instance_class)
+    assert db["allocated_storage"] == config.allocated_storage_gb
+    assert db["max_allocated_storage"] == config.max_allocated_storage_gb
+
+
+def test_storage_is_gp3_encrypted_with_the_tier_key(stage_stack):
+    db = primary(stage_stack)
+    assert db["storage_type"] == "gp3" and db["storage_encrypted"] is True and "aws_kms_key" in db["kms_key_id"]
+
+
+def test_database_lives_in_the_private_data_subnets_and_is_not_public(stage_stack):
+    db = primary(stage_stack)
+    assert db["publicly_accessible"] is False
+    group = next(g for n, g in stage_stack.resources("aws_db_subnet_group").items()
+                 if refers_to(db["db_subnet_group_name"], "aws_db_subnet_group", n))
+    data_subnets = {n for n, s in stage_stack.resources("aws_subnet").items() if s["tags"]["tier"] == "private-data"}
+    assert {n for n in data_subnets if refers_to(group["subnet_ids"], "aws_subnet", n)} == data_subnets
+    assert len(group["subnet_ids"]) == len(data_subnets)
+
+
+def test_master_password_is_managed_by_secrets_manager(stage_stack):
+    db = primary(stage_stack)
+    assert db["manage_master_user_password"] is True and "password" not in db
+    assert db["username"] not in ("admin", "root", "postgres")
+
+
+def test_backups_snapshots_and_windows(stage_stack):
+    db, config = primary(stage_stack), load_stage(stage_stack.stage).database
+    assert db["backup_retention_period"] == config.backup_retention_days
+    assert db["backup_window"] and db["maintenance_window"] and db["copy_tags_to_snapshot"] is True
+    assert db["skip_final_snapshot"] is False and db["final_snapshot_identifier"].endswith("-final")
+
+
+def test_prod_is_multi_az_protected_and_keeps_backups_a_week(prod):
+    db = primary(prod)
+    assert db["multi_az"] is True and db["deletion_protection"] is True and db["backup_retention_period"] >= 7
+    assert db["lifecycle"]["prevent_destroy"] is True
+
+
+def test_dev_is_single_az_and_deletable(dev):
+    db = primary(dev)
+    assert db["multi_az"] is False and db["deletion_protection"] is False
+
+
+def test_replica_count_follows_the_stage(stage_stack):
+    assert len(replicas(stage_stack)) == load_stage(stage_stack.stage).database.read_replicas
+
+
+def test_prod_has_at_least_one_replica(prod):
+    assert len(replicas(prod)) >= 1
+
+
+def test_replicas_are_as_hardened_as_the_primary(stage_stack):
+    db = primary(stage_stack)
+    for replica in replicas(stage_stack):
+        for key in ("instance_class", "kms_key_id", "vpc_security_group_ids", "parameter_group_name",
+                    "performance_insights_enabled", "performance_insights_kms_key_id", "monitoring_interval",
+                    "monitoring_role_arn", "enabled_cloudwatch_logs_exports", "iam_database_authentication_enabled",
+                    "deletion_protection", "publicly_accessible", "storage_type"):
+            assert replica[key] == db[key], key
+        assert "aws_db_instance" in replica["replicate_source_db"]
+        assert "manage_master_user_password" not in replica  # AWS rejects it on a replica
+
+
+def test_replicas_spread_over_the_other_azs(prod):
+    azs = load_stage("prod").network.azs
+    assert sorted(r["availability_zone"] for r in replicas(prod)) == sorted(azs[1:])
+
+
+def test_parameter_group_forces_tls(stage_stack):
+    group = next(g for n, g in stage_stack.resources("aws_db_parameter_group").items()
+                 if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n))
+    assert group["family"] == "mysql8.0"
+    assert {"name": "require_secure_transport", "value": "1", "apply_method": "immediate"} in group["parameter"]
+
+
+def test_performance_insights_and_enhanced_monitoring(stage_stack):
+    db = primary(stage_stack)
+    assert db["performance_insights_enabled"] is True and "aws_kms_key" in db["performance_insights_kms_key_id"]
+    assert db["monitoring_interval"] > 0
+    (role,) = [r for n, r in stage_stack.resources("aws_iam_role").items() if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)]
+    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+
+
+def test_every_exported_log_has_a_log_group_with_retention(stage_stack):
+    config = load_stage(stage_stack.stage).database
+    groups = {g["name"]: g for g in stage_stack.resources("aws_cloudwatch_log_group").values()}
+    for instance in stage_stack.resources("aws_db_instance").values():
+        assert instance["enabled_cloudwatch_logs_exports"]
+        for log in instance["enabled_cloudwatch_logs_exports"]:
+            group = groups[f"/aws/rds/instance/{instance['identifier']}/{log}"]
+            assert group["retention_in_days"] == config.log_retention_days
+
+
+def test_events_go_to_the_alarm_topic(stage_stack):
+    subscription = stage_stack.only("aws_db_event_subscription")
+    assert "aws_sns_topic" in subscription["sns_topic"] and subscription["source_type"] == "db-instance"
+    instances = stage_stack.resources("aws_db_instance")
+    assert len(subscription["source_ids"]) == len(instances)
+    for name, instance in instances.items():  # each instance by name (primary) or by reference (replicas)
+        assert instance["identifier"] in subscription["source_ids"] or refers_to(subscription["source_ids"], "aws_db_instance", name)
+    assert {"failover", "failure", "low storage"} <= set(subscription["event_categories"])
+
+
+def test_only_the_app_servers_reach_the_database_port(stage_stack):
+    sg = db_security_group_name(stage_stack)
+    rules = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
+             if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    (rule,) = rules
+    assert (rule["from_port"], rule["to_port"]) == (3306, 3306) and "cidr_ipv4" not in rule
+    app_sg = next(n for n in stage_stack.resources("aws_security_group") if "app" in n and "load" not in n)
+    assert refers_to(rule["referenced_security_group_id"], "aws_security_group", app_sg)
+    assert not [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+                if refers_to(r["security_group_id"], "aws_security_group", sg)]
+
+
+def test_connection_details_are_published_without_secret_values(stage_stack):
+    parameters = {p["name"].rsplit("/", 1)[1]: p for p in stage_stack.resources("aws_ssm_parameter").values()
+                  if "/database/" in p["name"]}
+    assert set(parameters) == {"endpoint", "reader-endpoints", "port", "name", "master-secret-arn"}
+    assert "master_user_secret" in parameters["master-secret-arn"]["value"]
+    assert all(p["type"] == "String" for p in parameters.values())
+
+
+def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack):
+    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values()
+                 if p["name"].endswith("read-database-connection")]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert all(r.endswith(("/database", "/database/*")) for r in statements["ReadConnectionParameters"]["Resource"])
+    assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
+    assert statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("secretsmanager.")
+    resources = [r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+    assert "*" not in resources and not any(r.startswith("arn:aws:ssm:*") for r in resources)
+
+
+def test_endpoints_are_stack_outputs(stage_stack):
+    outputs = stage_stack.outputs()
+    assert "aws_db_instance" in outputs["db_endpoint"]["value"]
+    assert len(outputs["db_reader_endpoints"]["value"]) == len(replicas(stage_stack))

@@ -398,9 +398,10 @@ def _stage_rows(models: list[StageModel]) -> tuple[list[str], list[list[str]]]:
                "cache", "alarms"]
     rows = []
     for m in models:
-        db = "; ".join(f"{d.engine}{' Multi-AZ' if d.multi_az else ''}{f' +{d.replicas} replica' if d.replicas else ''}"
+        db = "; ".join(f"{d.engine} {d.instance_class}{' Multi-AZ' if d.multi_az else ''}"
+                       f"{f' +{d.replicas} replica' + ('s' if d.replicas > 1 else '') if d.replicas else ''}"
                        for d in m.databases) or "-"
-        cache = "; ".join(f"{c.engine} x{c.nodes}" for c in m.caches) or "-"
+        cache = "; ".join(f"{c.engine} {c.node_type} x{c.nodes}" for c in m.caches) or "-"
         app = f"{m.instance_type} {m.app[0]}/{m.app[1]}/{m.app[2]}" if m.app else "-"
         lb = (", ".join(m.listeners) + (" + WAF" if m.waf else "")) if m.alb else "-"
         rows.append([m.stage, str(len(m.azs)), str(len(m.nat_azs)), app, lb, db, cache, str(m.alarms)])
@@ -409,7 +410,7 @@ def _stage_rows(models: list[StageModel]) -> tuple[list[str], list[list[str]]]:
 
 def _draw_table(svg: Svg, models: list[StageModel], top: int) -> int:
     headers, rows = _stage_rows(models)
-    widths = [70, 40, 95, 185, 230, 300, 180, 60]
+    widths = [70, 40, 95, 175, 215, 300, 210, 55]
     x0 = 20
     svg.text(x0, top + 4, "Every stage (read from its synthesized stack)", 14, "bold")
     y = top + 16

@@ -145,16 +145,20 @@ def test_instance_role_has_ssm_core_and_no_other_managed_policy(stage_stack):
     role_name, _ = instance_role(stage_stack)
     attached = [a["policy_arn"] for a in stage_stack.resources("aws_iam_role_policy_attachment").values()
                 if refers_to(a["role"], "aws_iam_role", role_name)]
-    assert attached == ["arn:${data.aws_partition." + next(iter(stage_stack.data("aws_partition")))
-                        + ".partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    assert len(attached) == 1
+    assert attached[0].startswith("arn:${data.aws_partition.")
+    assert attached[0].endswith(".partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")
 
 
 def test_instance_role_reads_exactly_the_artifact_object(stage_stack):
     config = load_stage(stage_stack.stage).app_servers
     role_name, _ = instance_role(stage_stack)
-    s3 = [s for p in role_policies(stage_stack, role_name) for s in p["Statement"]
-          if any(a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
-    (statement,) = s3
+    # Other tiers add their own statements to this role (the asset tier lets it write uploads);
+    # reading from S3 is granted once, for the artifact only.
+    s3_reads = [s for p in role_policies(stage_stack, role_name) for s in p["Statement"]
+                if any(a.startswith("s3:Get") or a.startswith("s3:List") or a == "s3:*"
+                       for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    (statement,) = s3_reads
     assert statement["Action"] == "s3:GetObject"
     assert statement["Resource"].endswith(f":s3:::{config.artifact_bucket}/{config.artifact_key}")
 

@@ -302,6 +302,14 @@ def summarize(plan: dict[str, Any], stage: str, state_names: Iterable[str] = ())
     return summary
 
 
+def failure_comment(stage: str, log_url: str = "") -> str:
+    """The comment that replaces a stage's previous one when its plan could not be made."""
+    where = f"the [job log]({log_url})" if log_url else "the job log"
+    return "\n".join([MARKER.format(stage=stage), f"## Terraform plan: `{stage}`", "", "> [!WARNING]",
+                      f"> **The plan failed**: no plan for this commit. See {where}. An earlier plan comment "
+                      "no longer applies.", ""])
+
+
 def _state_names() -> list[str]:
     """The state bucket and lock table named in ``environments/_state.toml`` (empty if unreadable)."""
     try:
@@ -314,24 +322,34 @@ def _state_names() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("plan_json", help="output of `terraform show -json <planfile>` ('-' reads stdin)")
+    parser.add_argument("plan_json", nargs="?", help="output of `terraform show -json <planfile>` ('-' reads stdin)")
     parser.add_argument("--stage", required=True, help="stage name shown in the comment and its marker")
     parser.add_argument("--output", "-o", help="write the Markdown here instead of stdout")
     parser.add_argument("--fail-on-stateful-loss", action="store_true",
                         help="exit 3 when a stateful resource would be destroyed or replaced")
+    parser.add_argument("--plan-failed", metavar="LOG_URL", nargs="?", const="",
+                        help="write the 'plan failed' comment instead (no plan JSON), linking LOG_URL")
     args = parser.parse_args(argv)
+    if args.plan_failed is not None:
+        _write(failure_comment(args.stage, args.plan_failed), args.output)
+        return 0
+    if not args.plan_json:
+        parser.error("plan_json is required (or --plan-failed)")
     text = sys.stdin.read() if args.plan_json == "-" else Path(args.plan_json).read_text()
     try:
         summary = summarize(json.loads(text), args.stage, _state_names())
     except (json.JSONDecodeError, ValueError) as error:
         print(f"error: {args.plan_json}: {error}", file=sys.stderr)
         return 2
-    comment = summary.render()
-    if args.output:
-        Path(args.output).write_text(comment)
+    _write(summary.render(), args.output)
+    return 3 if args.fail_on_stateful_loss and summary.stateful_losses else 0
+
+
+def _write(comment: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(comment)
     else:
         sys.stdout.write(comment)
-    return 3 if args.fail_on_stateful_loss and summary.stateful_losses else 0
 
 
 if __name__ == "__main__":

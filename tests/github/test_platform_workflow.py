@@ -101,6 +101,15 @@ def test_plan_comment_updates_the_previous_one_by_its_marker(jobs):
     assert script.index("updateComment") < script.index("createComment")
 
 
+def test_a_failed_plan_replaces_the_stale_comment(jobs):
+    steps = {s.get("name"): s for s in jobs["plan"]["steps"]}
+    assert steps["plan failed comment"]["if"] == "failure()"
+    assert "--plan-failed" in steps["plan failed comment"]["run"]
+    comment = steps["comment on the pull request"]
+    assert comment["if"].startswith("always()")
+    assert comment["env"]["COMMENT_PATH"] == "${{ steps.summary.outputs.path || steps.failed.outputs.path }}"
+
+
 def test_comment_rendering_starts_with_the_marker_the_workflow_looks_for(jobs):
     comment = plan_summary.summarize({"format_version": "1.2", "resource_changes": []}, "staging").render()
     assert comment.startswith("<!-- digital-booking-plan:staging -->")

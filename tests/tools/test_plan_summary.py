@@ -187,3 +187,17 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     path.write_text("not json")
     assert plan_summary.main([str(path), "--stage", "dev"]) == 2
     assert f"error: {path}" in capsys.readouterr().err
+
+
+def test_failed_plan_comment_replaces_the_previous_one(tmp_path):
+    out = tmp_path / "failed.md"
+    assert plan_summary.main(["--stage", "prod", "--plan-failed", "https://ci/run/1", "-o", str(out)]) == 0
+    comment = out.read_text()
+    assert comment.startswith("<!-- digital-booking-plan:prod -->\n## Terraform plan: `prod`")
+    assert "**The plan failed**" in comment and "(https://ci/run/1)" in comment
+
+
+def test_cli_needs_a_plan_unless_the_plan_failed(capsys):
+    with pytest.raises(SystemExit):
+        plan_summary.main(["--stage", "dev"])
+    assert "plan_json is required" in capsys.readouterr().err

@@ -298,8 +298,9 @@ class PlatformAlarms(Construct):
             for label, identifier in instances:
                 self._database_alarms(label, identifier, is_replica=label != "primary")
 
+        replicated = len(props.cache_member_cluster_ids) > 1
         for index, member in enumerate(props.cache_member_cluster_ids, start=1):
-            self._cache_alarms(f"node-{index}", member)
+            self._cache_alarms(f"node-{index}", member, replicated)
         if props.cache_member_cluster_ids:
             members = props.cache_member_cluster_ids
             for title, metric, stat in (("Cache: engine CPU %", "EngineCPUUtilization", "Average"),
@@ -390,7 +391,7 @@ class PlatformAlarms(Construct):
                       line("FreeStorageSpace", "Minimum", "right"), line("FreeableMemory", "Minimum", "right"),
                       *([line("ReplicaLag", "Maximum")] if is_replica else [])])
 
-    def _cache_alarms(self, label: str, member: str) -> None:
+    def _cache_alarms(self, label: str, member: str, replicated: bool) -> None:
         t = self.props.thresholds
         node = {"CacheClusterId": member}
         self._alarm("cache", f"cache-{label}-engine-cpu-high", f"Cache {label}: the Redis engine thread is busy",
@@ -402,6 +403,8 @@ class PlatformAlarms(Construct):
         self._alarm("cache", f"cache-{label}-evictions", f"Cache {label}: keys are being evicted",
                     "AWS/ElastiCache", "Evictions", node, "Sum", "GreaterThanThreshold", t.cache_evictions,
                     missing="notBreaching")
+        if not replicated:
+            return  # a single node has no replica, so no lag to watch
         # Only a replica reports ReplicationLag, and which member is the replica changes on failover.
         self._alarm("cache", f"cache-{label}-replication-lag", f"Cache {label}: the replica lags behind the primary",
                     "AWS/ElastiCache", "ReplicationLag", node, "Maximum", "GreaterThanThreshold",

@@ -118,11 +118,7 @@ def test_alarm_names_are_unique_and_prefixed_with_the_stack(stage_stack):
 
 def test_each_tier_in_the_stack_has_alarms(stage_stack):
     tiers = {a["tags"]["tier"] for a in alarms(stage_stack).values()}
-    assert {"network", "load_balancer", "app", "security"} <= tiers
-    if stage_stack.resources("aws_db_instance"):
-        assert "database" in tiers
-    if stage_stack.resources("aws_elasticache_replication_group"):
-        assert "cache" in tiers
+    assert tiers == {"network", "load_balancer", "app", "database", "cache", "security"}
 
 
 def test_one_port_allocation_alarm_per_nat_gateway(stage_stack):
@@ -184,6 +180,40 @@ def test_count_alarms_treat_missing_data_as_no_trouble(stage_stack):
             assert alarm["treat_missing_data"] == "notBreaching", alarm["alarm_name"]
 
 
+def test_every_database_instance_has_its_alarms_and_replicas_a_lag_alarm(stage_stack):
+    instances = stage_stack.resources("aws_db_instance")
+    assert instances
+    database = alarms_of_tier(stage_stack, "database")
+    for name, instance in instances.items():
+        metrics = {a["metric_name"] for a in database
+                   if refers_to(a["dimensions"]["DBInstanceIdentifier"], "aws_db_instance", name)}
+        expected = {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "FreeableMemory"}
+        if instance.get("replicate_source_db"):
+            expected.add("ReplicaLag")
+        assert metrics == expected, name
+
+
+def test_every_cache_member_has_its_alarms(stage_stack):
+    [group] = stage_stack.resources("aws_elasticache_replication_group").values()
+    members = [f"{group['replication_group_id']}-{n:03d}" for n in range(1, group["num_cache_clusters"] + 1)]
+    cache = alarms_of_tier(stage_stack, "cache")
+    assert {a["dimensions"]["CacheClusterId"] for a in cache} == set(members)
+    expected = {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"}
+    if len(members) > 1:
+        expected.add("ReplicationLag")
+    for member in members:
+        assert {a["metric_name"] for a in cache if a["dimensions"]["CacheClusterId"] == member} == expected
+
+
+def test_database_and_cache_thresholds_follow_the_stage(stage_stack):
+    monitoring = load_stage(stage_stack.stage).monitoring
+    by_metric = {a["metric_name"]: a["threshold"] for a in alarms(stage_stack).values() if "metric_name" in a}
+    assert by_metric["FreeStorageSpace"] == monitoring.db_free_storage_gib * 1024 ** 3
+    assert by_metric["DatabaseConnections"] == monitoring.db_connections
+    assert by_metric["EngineCPUUtilization"] == monitoring.cache_engine_cpu_percent
+    assert by_metric["Evictions"] == monitoring.cache_evictions
+
+
 # -- dashboard ------------------------------------------------------------------------------------
 
 def test_one_dashboard_per_stage_with_the_golden_signals_of_every_tier(stage_stack):
@@ -196,10 +226,8 @@ def test_one_dashboard_per_stage_with_the_golden_signals_of_every_tier(stage_sta
             ("AWS/EC2", "CPUUtilization"), ("AWS/NATGateway", "ErrorPortAllocation")} <= metrics
     if stage_stack.resources("aws_cloudfront_distribution"):
         assert ("AWS/CloudFront", "Requests") in metrics
-    if stage_stack.resources("aws_db_instance"):
-        assert ("AWS/RDS", "CPUUtilization") in metrics
-    if stage_stack.resources("aws_elasticache_replication_group"):
-        assert ("AWS/ElastiCache", "EngineCPUUtilization") in metrics
+    assert {("AWS/RDS", "CPUUtilization"), ("AWS/RDS", "FreeStorageSpace"), ("AWS/ElastiCache", "EngineCPUUtilization"),
+            ("AWS/ElastiCache", "Evictions")} <= metrics
 
 
 def test_dashboard_widgets_do_not_overlap(stage_stack):
@@ -248,11 +276,17 @@ def test_database_thresholds_are_converted_to_bytes():
     assert memory["threshold"] == 128 * 1024 ** 2
 
 
-def test_every_cache_member_gets_cpu_memory_evictions_and_lag_alarms():
+def test_every_cache_member_of_a_replicated_group_gets_cpu_memory_evictions_and_lag_alarms():
     found = synth_alarms(cache=CACHE)["aws_cloudwatch_metric_alarm"].values()
     for member in CACHE.member_cluster_ids:
         metrics = {a["metric_name"] for a in found if a["dimensions"] == {"CacheClusterId": member}}
         assert metrics == {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "ReplicationLag"}
+
+
+def test_a_single_cache_node_gets_no_replication_lag_alarm():
+    single = SimpleNamespace(replication_group_id="t-cache", member_cluster_ids=["t-cache-001"])
+    found = synth_alarms(cache=single)["aws_cloudwatch_metric_alarm"].values()
+    assert "ReplicationLag" not in {a["metric_name"] for a in found} and len(found) == 3
 
 
 def test_absent_tiers_get_no_alarms():

@@ -4,7 +4,8 @@
 - Storage: gp3, encrypted with this tier's KMS key, autoscaling up to ``max_allocated_storage_gb``.
 - The master password is generated and rotated by RDS in Secrets Manager
   (``manage_master_user_password``): it never appears in code, user data or Terraform state.
-- TLS is forced by the parameter group (``require_secure_transport`` / ``rds.force_ssl``).
+- TLS is forced by the parameter group (``require_secure_transport`` / ``rds.force_ssl``), which
+  also turns on the slow query log (> 2 s) that the log exports ship to CloudWatch.
 - Backups with retention and windows, tags copied to snapshots, a final snapshot on delete,
   deletion protection where the stage asks (always in prod); Performance Insights (KMS),
   enhanced monitoring, log exports into log groups created here with retention.
@@ -39,9 +40,14 @@ from constructs import Construct
 #: Per engine: parameter group family prefix, the parameter that forces TLS, the logs to export.
 ENGINES = {
     "mysql": {"family": "mysql{major}", "tls": ("require_secure_transport", "1"),
-              "logs": ("error", "slowquery", "general"), "default_port": 3306},
+              # No "general": that log (every statement, with its values) stays off, so nothing to export.
+              "logs": ("error", "slowquery"), "default_port": 3306,
+              # RDS MySQL writes no slow query log unless asked: without these the export stays empty.
+              "slow_log": (("slow_query_log", "1"), ("long_query_time", "2"))},
     "postgres": {"family": "postgres{major}", "tls": ("rds.force_ssl", "1"),
-                 "logs": ("postgresql", "upgrade"), "default_port": 5432},
+                 "logs": ("postgresql", "upgrade"), "default_port": 5432,
+                 # Statements slower than 2 s go to the exported postgresql log (off by default).
+                 "slow_log": (("log_min_duration_statement", "2000"),)},
 }
 EVENT_CATEGORIES = ("availability", "deletion", "failover", "failure", "low storage", "maintenance",
                     "notification", "recovery", "restoration")
@@ -149,7 +155,8 @@ class BookingDatabase(Construct):
         parameter_group = DbParameterGroup(
             self, "parameter-group", name_prefix=f"{name}-{props.engine}-", family=engine["family"].format(major=major),
             description=f"{name}: {props.engine} with TLS required",
-            parameter=[DbParameterGroupParameter(name=tls_parameter, value=tls_value, apply_method="immediate")],
+            parameter=[DbParameterGroupParameter(name=parameter, value=value, apply_method="immediate")
+                       for parameter, value in ((tls_parameter, tls_value), *engine["slow_log"])],
             tags=props.tags, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
 
         monitoring_role_arn = None
@@ -202,8 +209,11 @@ class BookingDatabase(Construct):
             self.replicas.append(DbInstance(
                 self, f"replica-{index + 1}", identifier=replica_id, replicate_source_db=self.primary.identifier,
                 availability_zone=props.azs[(index + 1) % len(props.azs)] if props.azs else None,
-                # Replicas inherit storage and encryption from the primary; RDS MySQL replicas keep their
-                # own backups so a promoted replica is protected at once (PostgreSQL replicas cannot).
+                # Replicas inherit storage and encryption from the primary, but not storage autoscaling:
+                # without the same ceiling a replica fills up while its primary grows, and replication stops.
+                max_allocated_storage=props.max_allocated_storage_gb,
+                # RDS MySQL replicas keep their own backups so a promoted replica is protected at once
+                # (PostgreSQL replicas cannot).
                 backup_retention_period=props.backup_retention_days if props.engine == "mysql" else 0,
                 backup_window=props.backup_window if props.engine == "mysql" else None,
                 skip_final_snapshot=True, depends_on=replica_logs, **common))

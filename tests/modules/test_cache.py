@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from environments import load_stage
+from modules.cache import BookingCache, BookingCacheProps
+from tests.modules.test_database import app_security_group_name, covers
 from tests.tf_json import refers_to
 
 
@@ -75,6 +79,32 @@ def test_only_the_app_servers_reach_port_6379(stage_stack):
     assert "aws_security_group" in rule["referenced_security_group_id"]
 
 
+def cache_security_group_name(stack):
+    (name,) = [n for n in stack.resources("aws_security_group")
+               if refers_to(group(stack)["security_group_ids"], "aws_security_group", n)]
+    return name
+
+
+def test_no_other_rule_opens_the_redis_port(stage_stack):
+    """Across the whole stack: whatever ingress covers 6379 is the cache's, from the app servers' group."""
+    app_sg, cache_sg = app_security_group_name(stage_stack), cache_security_group_name(stage_stack)
+    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values() if covers(r, 6379)]
+    assert refers_to(rule["security_group_id"], "aws_security_group", cache_sg)
+    assert refers_to(rule["referenced_security_group_id"], "aws_security_group", app_sg)
+    assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule) and rule["description"]
+
+
+def test_app_servers_get_a_described_egress_rule_to_the_cache_only(stage_stack):
+    app_sg, cache_sg = app_security_group_name(stage_stack), cache_security_group_name(stage_stack)
+    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+               if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", cache_sg)]
+    assert refers_to(rule["security_group_id"], "aws_security_group", app_sg)
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 6379, 6379) and rule["description"]
+    assert stage_stack.resources("aws_security_group")[cache_sg]["description"]
+    assert not [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+                if refers_to(r["security_group_id"], "aws_security_group", cache_sg)]  # the cache dials out nowhere
+
+
 def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
     (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values() if p["name"].endswith("connect-cache")]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
@@ -86,3 +116,28 @@ def test_endpoints_are_published_and_output(stage_stack):
     names = {p["name"].rsplit("/", 1)[1] for p in stage_stack.resources("aws_ssm_parameter").values() if "/cache/" in p["name"]}
     assert {"primary-endpoint", "reader-endpoint", "port", "user"} <= names
     assert "aws_elasticache_replication_group" in stage_stack.outputs()["cache_primary_endpoint"]["value"]
+
+
+# --- the construct alone, for the attributes the monitoring tier relies on -------------------
+
+def build_construct(props: BookingCacheProps):
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    stack = TerraformStack(Testing.app(), "cache-test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    cache = BookingCache(stack, "cache", props)
+    return cache, json.loads(Testing.synth(stack))
+
+
+def test_member_cluster_ids_follow_elasticache_naming():
+    cache, synthesized = build_construct(BookingCacheProps(name="c", client_security_group_id="sg-0app", node_count=3))
+    (replication_group,) = synthesized["resource"]["aws_elasticache_replication_group"].values()
+    assert replication_group["replication_group_id"] == "c-cache" and replication_group["num_cache_clusters"] == 3
+    assert cache.member_cluster_ids == ["c-cache-001", "c-cache-002", "c-cache-003"]
+    assert cache.port == 6379
+
+
+def test_construct_refuses_failover_without_a_replica():
+    with pytest.raises(ValueError, match="node_count = 1: automatic failover needs 2"):
+        build_construct(BookingCacheProps(node_count=1, automatic_failover=True))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from environments import load_stage
-from tests.tf_json import refers_to
+from modules.database import BookingDatabase, BookingDatabaseProps
+from tests.tf_json import SynthesizedStack, refers_to
 
 
 def primary(stack):
@@ -20,6 +23,17 @@ def db_security_group_name(stack):
     (name,) = [n for n in stack.resources("aws_security_group") if refers_to(primary(stack)["vpc_security_group_ids"],
                                                                             "aws_security_group", n)]
     return name
+
+
+def app_security_group_name(stack):
+    """The app servers' group: the one their launch template's network interface uses."""
+    (interface,) = stack.only("aws_launch_template")["network_interfaces"]
+    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(interface["security_groups"], "aws_security_group", n)]
+    return name
+
+
+def covers(rule, port):
+    return rule["ip_protocol"] == "-1" or (rule["ip_protocol"] == "tcp" and rule["from_port"] <= port <= rule["to_port"])
 
 
 def test_engine_class_and_storage_follow_the_stage(stage_stack):
@@ -82,7 +96,8 @@ def test_replicas_are_as_hardened_as_the_primary(stage_stack):
         for key in ("instance_class", "kms_key_id", "vpc_security_group_ids", "parameter_group_name",
                     "performance_insights_enabled", "performance_insights_kms_key_id", "monitoring_interval",
                     "monitoring_role_arn", "enabled_cloudwatch_logs_exports", "iam_database_authentication_enabled",
-                    "deletion_protection", "publicly_accessible", "storage_type"):
+                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage",
+                    "ca_cert_identifier", "copy_tags_to_snapshot"):
             assert replica[key] == db[key], key
         assert "aws_db_instance" in replica["replicate_source_db"]
         assert "manage_master_user_password" not in replica  # AWS rejects it on a replica
@@ -98,6 +113,15 @@ def test_parameter_group_forces_tls(stage_stack):
                  if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n))
     assert group["family"] == "mysql8.0"
     assert {"name": "require_secure_transport", "value": "1", "apply_method": "immediate"} in group["parameter"]
+
+
+def test_parameter_group_turns_on_the_exported_slow_query_log(stage_stack):
+    group = next(g for n, g in stage_stack.resources("aws_db_parameter_group").items()
+                 if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n))
+    parameters = {p["name"]: p["value"] for p in group["parameter"]}
+    assert parameters["slow_query_log"] == "1" and float(parameters["long_query_time"]) > 0
+    assert "slowquery" in primary(stage_stack)["enabled_cloudwatch_logs_exports"]
+    assert "general" not in primary(stage_stack)["enabled_cloudwatch_logs_exports"]  # never turned on
 
 
 def test_performance_insights_and_enhanced_monitoring(stage_stack):
@@ -140,6 +164,27 @@ def test_only_the_app_servers_reach_the_database_port(stage_stack):
                 if refers_to(r["security_group_id"], "aws_security_group", sg)]
 
 
+def test_no_other_rule_opens_a_database_port(stage_stack):
+    """Across the whole stack: whatever ingress covers 3306 or 5432 comes from the app servers' group only."""
+    app_sg = app_security_group_name(stage_stack)
+    for port in (3306, 5432):
+        for rule in stage_stack.resources("aws_vpc_security_group_ingress_rule").values():
+            if covers(rule, port):
+                assert refers_to(rule["referenced_security_group_id"], "aws_security_group", app_sg), rule
+                assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule), rule
+        for group in stage_stack.resources("aws_security_group").values():
+            assert not group.get("ingress"), "inline ingress rules hide from this check"
+
+
+def test_app_servers_get_a_described_egress_rule_to_the_database_only(stage_stack):
+    app_sg, db_sg = app_security_group_name(stage_stack), db_security_group_name(stage_stack)
+    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+               if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)]
+    assert refers_to(rule["security_group_id"], "aws_security_group", app_sg)
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 3306, 3306) and rule["description"]
+    assert stage_stack.resources("aws_security_group")[db_sg]["description"]
+
+
 def test_connection_details_are_published_without_secret_values(stage_stack):
     parameters = {p["name"].rsplit("/", 1)[1]: p for p in stage_stack.resources("aws_ssm_parameter").values()
                   if "/database/" in p["name"]}
@@ -163,3 +208,70 @@ def test_endpoints_are_stack_outputs(stage_stack):
     outputs = stage_stack.outputs()
     assert "aws_db_instance" in outputs["db_endpoint"]["value"]
     assert len(outputs["db_reader_endpoints"]["value"]) == len(replicas(stage_stack))
+
+
+# --- PostgreSQL 16 (supported, shipped by no stage yet): synthesized alone --------------------
+
+def synth_construct(props: BookingDatabaseProps) -> SynthesizedStack:
+    """One BookingDatabase alone in a throwaway stack, for props no shipped stage uses."""
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    stack = TerraformStack(Testing.app(), "database-test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    BookingDatabase(stack, "database", props)
+    return SynthesizedStack("database-test", json.loads(Testing.synth(stack)))
+
+
+POSTGRES = BookingDatabaseProps(
+    name="db-test", vpc_id="vpc-0123", subnet_ids=("subnet-a", "subnet-b"), azs=("eu-west-1a", "eu-west-1b"),
+    client_security_group_id="sg-0app", client_role_name="app-role", engine="postgres", engine_version="16.4",
+    read_replicas=1, alarm_topic_arn="arn:aws:sns:eu-west-1:123456789012:alarms")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    return synth_construct(POSTGRES)
+
+
+def test_postgres_gets_its_own_family_tls_parameter_and_slow_log(postgres):
+    group = postgres.only("aws_db_parameter_group")
+    parameters = {p["name"]: p["value"] for p in group["parameter"]}
+    assert group["family"] == "postgres16"
+    assert parameters == {"rds.force_ssl": "1", "log_min_duration_statement": "2000"}
+
+
+def test_postgres_exports_its_own_logs_into_retained_groups(postgres):
+    groups = {g["name"] for g in postgres.resources("aws_cloudwatch_log_group").values()}
+    for instance in postgres.resources("aws_db_instance").values():
+        assert instance["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+        assert {f"/aws/rds/instance/{instance['identifier']}/{log}" for log in ("postgresql", "upgrade")} <= groups
+
+
+def test_postgres_listens_on_5432_for_the_client_group_only(postgres):
+    assert primary(postgres)["port"] == 5432 and all(r["port"] == 5432 for r in replicas(postgres))
+    ingress = postgres.only("aws_vpc_security_group_ingress_rule")
+    egress = postgres.only("aws_vpc_security_group_egress_rule")
+    assert (ingress["from_port"], ingress["to_port"], ingress["referenced_security_group_id"]) == (5432, 5432, "sg-0app")
+    assert (egress["security_group_id"], egress["from_port"], egress["to_port"]) == ("sg-0app", 5432, 5432)
+
+
+def test_postgres_replica_sets_no_password_and_no_backups(postgres):
+    (replica,) = replicas(postgres)
+    assert "manage_master_user_password" not in replica and replica["backup_retention_period"] == 0
+    assert primary(postgres)["manage_master_user_password"] is True
+
+
+def test_unknown_engine_is_refused_by_the_construct():
+    with pytest.raises(ValueError, match="engine = 'oracle'.*allowed: mysql, postgres"):
+        synth_construct(BookingDatabaseProps(engine="oracle"))
+
+
+def test_postgres_stack_validates_with_the_real_provider(postgres, tmp_path):
+    from tools import terraform_cli
+
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(postgres.json))
+    terraform_cli.init_offline(tmp_path)
+    result = terraform_cli.run(["validate", "-json", "-no-color"], cwd=tmp_path, check=False)
+    report = json.loads(result.stdout)
+    assert report["valid"] is True, json.dumps(report["diagnostics"], indent=1)

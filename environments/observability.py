@@ -1,7 +1,7 @@
 """Stage-file sections for static assets and monitoring: ``[static_assets]`` and ``[monitoring]``.
 
 Data and value rules only (no AWS logic): the assets bucket's lifecycle and its CloudFront
-distribution, and the stage's alarm subscribers, log retention and alarm thresholds.
+distribution, and the stage's alarm subscribers and alarm thresholds.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from environments.schema import LOG_RETENTION_DAYS, Problems, StageSection, allowed, check_range, check_retention
+from environments.schema import Problems, StageSection, allowed, check_range
 
-RETENTIONS = ", ".join(map(str, LOG_RETENTION_DAYS))
 # Deliberately plain: one '@', a dotted domain with a 2+ letter TLD, no spaces or quotes.
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$")
@@ -106,13 +105,11 @@ class StaticAssetsSection:
 
 @dataclass(frozen=True)
 class MonitoringSection:
-    """[monitoring]: who is told, how long logs are kept, and when each alarm fires."""
+    """[monitoring]: who is told and when each alarm fires (each tier sets its own log retention)."""
 
     alarm_emails: tuple[str, ...] = field(default=(), metadata=allowed(
         "e-mail addresses such as 'oncall@example.com' subscribed to the stage's alarm topic"
         " (at least one in production)"))
-    log_retention_days: int = field(default=90, metadata=allowed(
-        "a CloudWatch retention for the tiers' log groups (at least 365 in production): " + RETENTIONS))
     period_seconds: Literal[60, 300] = field(default=300, metadata=allowed(
         "60 or 300: the period each alarm evaluates"))
     evaluation_periods: int = field(default=3, metadata=allowed(
@@ -161,11 +158,6 @@ class MonitoringSection:
         if stage.production and not self.alarm_emails:
             problems.add("monitoring.alarm_emails", [], "nobody would hear a production alarm",
                          "at least one e-mail address in a production stage")
-        check_retention(problems, "monitoring.log_retention_days", self.log_retention_days)
-        if stage.production and self.log_retention_days < 365:
-            problems.add("monitoring.log_retention_days", self.log_retention_days,
-                         "a production stage keeps its logs at least a year",
-                         "365 or more in a production stage, one of " + RETENTIONS)
         ranges = {
             "evaluation_periods": (1, 24), "alb_5xx_count": (1, 1_000_000), "alb_4xx_count": (1, 10_000_000),
             "target_response_time_seconds": (0.05, 60), "unhealthy_hosts": (1, 100),

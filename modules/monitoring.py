@@ -4,8 +4,8 @@ Two constructs, created at the two ends of a stage stack:
 
 - :class:`StageAlerting` (first, before every other tier): the stage's KMS-encrypted SNS alarm
   topic with its e-mail subscribers, and, when ``encrypt_logs`` (prod), the KMS key every log
-  group of the stage is encrypted with. The other tiers take ``alarm_topic_arn``,
-  ``log_kms_key_arn`` and ``log_retention_days`` from it.
+  group of the stage is encrypted with. The other tiers take ``alarm_topic_arn`` and
+  ``log_kms_key_arn`` from it (each tier's log retention is in its own stage section).
 - :class:`PlatformAlarms` (last): metric alarms on every tier, each sending to the topic when it
   fires and when it clears, and one CloudWatch dashboard with the golden signals of every tier.
   Alarms are derived from the other tiers' public attributes (one per NAT gateway, per database
@@ -48,8 +48,6 @@ class StageAlertingProps:
     region: str = "eu-west-1"
     #: E-mail addresses subscribed to the alarm topic (each must confirm the subscription mail).
     alarm_emails: tuple[str, ...] = ()
-    #: Days every log group of the stage keeps its events (a value CloudWatch Logs accepts).
-    log_retention_days: int = 90
     #: Encrypt the stage's log groups with a customer-managed KMS key (prod); else CloudWatch's own.
     encrypt_logs: bool = False
     #: Tags for resources of this tier (the provider adds the stage's default tags).
@@ -111,8 +109,6 @@ class StageAlerting(Construct):
         #: Where every alarm and event notification of the stage goes.
         self.alarm_topic_arn: str = self.topic.arn
         self.alarm_topic_name: str = self.topic.name
-        #: Days every log group of the stage keeps its events.
-        self.log_retention_days: int = props.log_retention_days
         #: KMS key for every log group of the stage, or None (CloudWatch's own encryption).
         self.log_kms_key_arn: str | None = None
         if props.encrypt_logs:

@@ -50,8 +50,7 @@ class StageStack(TerraformStack):
         # Monitoring first (issue 5): the alarm topic and (prod) the log KMS key every tier uses.
         mon = config.monitoring
         self.alerting = StageAlerting(self, "alerting", StageAlertingProps(
-            name=name, region=config.stage.region, alarm_emails=mon.alarm_emails,
-            log_retention_days=mon.log_retention_days, encrypt_logs=config.production))
+            name=name, region=config.stage.region, alarm_emails=mon.alarm_emails, encrypt_logs=config.production))
 
         net = config.network
         self.network = Network(self, "network", NetworkProps(

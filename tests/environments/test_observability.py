@@ -38,10 +38,9 @@ def test_every_field_has_a_default_so_a_stage_may_omit_the_tables():
     assert config.static_assets == StaticAssetsSection() and config.monitoring == MonitoringSection()
 
 
-def test_prod_has_subscribers_cloudfront_and_a_year_of_logs():
+def test_prod_has_subscribers_and_cloudfront():
     config = load_stage("prod")
     assert config.monitoring.alarm_emails and config.static_assets.cloudfront_enabled
-    assert config.monitoring.log_retention_days >= 365
 
 
 def test_cloudfront_is_on_in_staging_and_prod_and_off_in_dev():
@@ -137,17 +136,6 @@ def test_duplicate_alarm_email_is_rejected():
 def test_prod_without_alarm_subscribers_is_rejected():
     message = rejection("prod", "monitoring", alarm_emails=[])
     assert "environments/prod.toml: monitoring.alarm_emails = []: nobody would hear a production alarm" in message
-
-
-def test_retention_not_accepted_by_cloudwatch_is_rejected():
-    message = rejection("dev", "monitoring", log_retention_days=45)
-    assert "environments/dev.toml: monitoring.log_retention_days = 45: CloudWatch Logs does not accept" in message
-    assert "allowed: one of 1, 3, 5, 7, 14, 30, 60, 90" in message
-
-
-def test_prod_retention_below_a_year_is_rejected():
-    message = rejection("prod", "monitoring", log_retention_days=90)
-    assert "monitoring.log_retention_days = 90: a production stage keeps its logs at least a year" in message
 
 
 @pytest.mark.parametrize("field_name, value, allowed", [

@@ -80,6 +80,10 @@ def test_every_log_group_has_a_cloudwatch_retention(stage_stack):
     assert all(g["retention_in_days"] in LOG_RETENTION_DAYS for g in groups.values())
 
 
+def test_every_prod_log_group_keeps_a_year_of_logs(prod):
+    assert all(g["retention_in_days"] >= 365 for g in prod.resources("aws_cloudwatch_log_group").values())
+
+
 def test_every_prod_log_group_is_encrypted_with_the_log_key(prod):
     key_name, _ = log_key(prod)
     for name, group in prod.resources("aws_cloudwatch_log_group").items():

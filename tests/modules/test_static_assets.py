@@ -106,6 +106,12 @@ def test_log_bucket_is_encrypted_and_expires_logs(stage_stack):
     assert rule["expiration"][0]["days"] == config.access_log_expiration_days
 
 
+def test_log_bucket_allows_acls_only_for_cloudfront_log_delivery(stage_stack):
+    controls = of_bucket(stage_stack, "aws_s3_bucket_ownership_controls", log_bucket(stage_stack))
+    cloudfront = load_stage(stage_stack.stage).static_assets.cloudfront_enabled
+    assert controls["rule"]["object_ownership"] == ("BucketOwnerPreferred" if cloudfront else "BucketOwnerEnforced")
+
+
 def test_prod_assets_bucket_and_key_refuse_destroy(prod):
     assert prod.resources("aws_s3_bucket")[assets_bucket(prod)]["lifecycle"]["prevent_destroy"] is True
     assert assets_key(prod)[1]["lifecycle"]["prevent_destroy"] is True

@@ -241,7 +241,7 @@ def writer_policy(stack) -> dict:
 
 def test_app_servers_may_only_put_uploads_and_encrypt_them(stage_stack):
     policy = writer_policy(stage_stack)
-    [role_name] = [n for n, r in stage_stack.resources("aws_iam_role").items() if refers_to(policy["role"], "aws_iam_role", n)]
+    [role_name] = [n for n in stage_stack.resources("aws_iam_role") if refers_to(policy["role"], "aws_iam_role", n)]
     assert "app" in role_name
     statements = json.loads(policy["policy"])["Statement"]
     assert [(s["Action"]) for s in statements] == ["s3:PutObject", "kms:GenerateDataKey"]

@@ -9,7 +9,8 @@
   mandatory ``default`` user is switched off.
 - With ``automatic_failover``: a replica in another AZ is promoted when the primary fails
   (Multi-AZ). Daily snapshots with retention, slow log to CloudWatch, events to the alarm topic.
-- Where the app finds it: SSM parameters under ``/digital-booking/<name>/cache/``.
+- Where the app finds it: SecureString SSM parameters (this tier's key) under
+  ``/digital-booking/<name>/cache/``, readable and decryptable by the client role only.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class BookingCache(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         self.kms_key = KmsKey(
-            self, "key", description=f"{name}: cache data at rest", enable_key_rotation=True,
+            self, "key", description=f"{name}: cache data at rest and its connection parameters", enable_key_rotation=True,
             deletion_window_in_days=30, tags=props.tags,
             policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "AccountAdministersKey", "Effect": "Allow",
@@ -174,7 +175,9 @@ class BookingCache(Construct):
         for key, value in (("primary-endpoint", self.primary_endpoint_address),
                            ("reader-endpoint", self.reader_endpoint_address), ("port", str(REDIS_PORT)),
                            ("user", self.app_user_name), ("replication-group-id", self.replication_group_id)):
-            SsmParameter(self, f"parameter-{key}", name=f"{prefix}/{key}", type="String", value=value,
+            # SecureString under this tier's key although nothing here is secret (checkov CKV2_AWS_34).
+            SsmParameter(self, f"parameter-{key}", name=f"{prefix}/{key}", type="SecureString", key_id=self.kms_key.arn,
+                         value=value,
                          description=f"{name} cache {key.replace('-', ' ')} (no secret values)", tags=props.tags)
         self.parameter_path: str = prefix
         if props.client_role_name:
@@ -182,6 +185,9 @@ class BookingCache(Construct):
                           policy=json.dumps({"Version": "2012-10-17", "Statement": [
                               {"Sid": "ConnectWithIam", "Effect": "Allow", "Action": "elasticache:Connect",
                                "Resource": [self.replication_group.arn, self.app_user.arn]},
+                              {"Sid": "DecryptConnectionParameters", "Effect": "Allow", "Action": "kms:Decrypt",
+                               "Resource": self.kms_key.arn,
+                               "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{props.region}.amazonaws.com"}}},
                               {"Sid": "ReadConnectionParameters", "Effect": "Allow",
                                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
                                "Resource": [f"arn:aws:ssm:{props.region}:{account_id}:parameter{prefix}",

@@ -11,8 +11,9 @@
   enhanced monitoring, log exports into log groups created here with retention.
 - Read replicas get the same class, KMS key, parameter group, monitoring and log exports as the
   primary, spread over the other AZs. They must not set the master password (AWS rejects it).
-- Where the app finds things: SSM parameters under ``/digital-booking/<name>/database/``
-  (endpoints and the secret's ARN, never the secret), readable by the client role only.
+- Where the app finds things: SecureString SSM parameters (this tier's KMS key) under
+  ``/digital-booking/<name>/database/`` (endpoints and the secret's ARN, never the secret),
+  readable and decryptable by the client role only.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class BookingDatabase(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         self.kms_key = KmsKey(
-            self, "key", description=f"{name}: database storage, Performance Insights and master secret",
+            self, "key", description=f"{name}: database storage, Performance Insights, master secret, connection parameters",
             enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
             policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "AccountAdministersKey", "Effect": "Allow",
@@ -211,7 +212,7 @@ class BookingDatabase(Construct):
                 availability_zone=props.azs[(index + 1) % len(props.azs)] if props.azs else None,
                 # Replicas inherit storage and encryption from the primary, but not storage autoscaling:
                 # without the same ceiling a replica fills up while its primary grows, and replication stops.
-                max_allocated_storage=props.max_allocated_storage_gb,
+                max_allocated_storage=props.max_allocated_storage_gb, storage_encrypted=True,
                 # RDS MySQL replicas keep their own backups so a promoted replica is protected at once
                 # (PostgreSQL replicas cannot).
                 backup_retention_period=props.backup_retention_days if props.engine == "mysql" else 0,
@@ -231,13 +232,15 @@ class BookingDatabase(Construct):
                                 source_type="db-instance", source_ids=[identifier] + self.replica_identifiers,
                                 event_categories=list(EVENT_CATEGORIES), tags=props.tags)
 
-        # Where the app finds the database: plain parameters, no secret values.
+        # Where the app finds the database: no secret values, but SecureString under this tier's key all the
+        # same (endpoints and the secret's ARN are reconnaissance; FSBP/checkov CKV2_AWS_34 want them encrypted).
         prefix = f"/digital-booking/{name}/database"
         readers = Fn.join(",", self.reader_endpoint_addresses) if self.replicas else "none"
         for key, value in (("endpoint", self.endpoint_address), ("reader-endpoints", readers),
                            ("port", str(self.port)), ("name", props.database_name),
                            ("master-secret-arn", self.master_secret_arn)):
-            SsmParameter(self, f"parameter-{key}", name=f"{prefix}/{key}", type="String", value=value,
+            SsmParameter(self, f"parameter-{key}", name=f"{prefix}/{key}", type="SecureString", key_id=self.kms_key.arn,
+                         value=value,
                          description=f"{name} database {key.replace('-', ' ')} (no secret values)", tags=props.tags)
         self.parameter_path: str = prefix
         if props.client_role_name:
@@ -247,6 +250,9 @@ class BookingDatabase(Construct):
                                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
                                "Resource": [f"arn:aws:ssm:{props.region}:{account_id}:parameter{prefix}",
                                             f"arn:aws:ssm:{props.region}:{account_id}:parameter{prefix}/*"]},
+                              {"Sid": "DecryptConnectionParameters", "Effect": "Allow", "Action": "kms:Decrypt",
+                               "Resource": self.kms_key.arn,
+                               "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{props.region}.amazonaws.com"}}},
                               {"Sid": "ReadMasterSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                                "Resource": self.master_secret_arn},
                               {"Sid": "DecryptMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt",

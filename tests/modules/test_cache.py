@@ -110,6 +110,15 @@ def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert statements["ConnectWithIam"]["Action"] == "elasticache:Connect"
     assert all(r.endswith(("/cache", "/cache/*")) for r in statements["ReadConnectionParameters"]["Resource"])
+    decrypt = statements["DecryptConnectionParameters"]
+    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
+    assert decrypt["Resource"] == group(stage_stack)["kms_key_id"]  # the cache's own key, nothing broader
+
+
+def test_connection_parameters_are_encrypted_with_the_cache_key(stage_stack):
+    parameters = [p for p in stage_stack.resources("aws_ssm_parameter").values() if "/cache/" in p["name"]]
+    assert parameters and all(p["type"] == "SecureString" and p["key_id"] == group(stage_stack)["kms_key_id"]
+                              for p in parameters)
 
 
 def test_endpoints_are_published_and_output(stage_stack):

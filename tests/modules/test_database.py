@@ -32,6 +32,12 @@ def app_security_group_name(stack):
     return name
 
 
+def refers_to_key(stack):
+    """The database tier's KMS key: the one encrypting the primary's storage."""
+    (name,) = [n for n in stack.resources("aws_kms_key") if refers_to(primary(stack)["kms_key_id"], "aws_kms_key", n)]
+    return name
+
+
 def covers(rule, port):
     return rule["ip_protocol"] == "-1" or (rule["ip_protocol"] == "tcp" and rule["from_port"] <= port <= rule["to_port"])
 
@@ -96,7 +102,7 @@ def test_replicas_are_as_hardened_as_the_primary(stage_stack):
         for key in ("instance_class", "kms_key_id", "vpc_security_group_ids", "parameter_group_name",
                     "performance_insights_enabled", "performance_insights_kms_key_id", "monitoring_interval",
                     "monitoring_role_arn", "enabled_cloudwatch_logs_exports", "iam_database_authentication_enabled",
-                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage",
+                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage", "storage_encrypted",
                     "ca_cert_identifier", "copy_tags_to_snapshot"):
             assert replica[key] == db[key], key
         assert "aws_db_instance" in replica["replicate_source_db"]
@@ -190,7 +196,8 @@ def test_connection_details_are_published_without_secret_values(stage_stack):
                   if "/database/" in p["name"]}
     assert set(parameters) == {"endpoint", "reader-endpoints", "port", "name", "master-secret-arn"}
     assert "master_user_secret" in parameters["master-secret-arn"]["value"]
-    assert all(p["type"] == "String" for p in parameters.values())
+    key = refers_to_key(stage_stack)
+    assert all(p["type"] == "SecureString" and refers_to(p["key_id"], "aws_kms_key", key) for p in parameters.values())
 
 
 def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack):
@@ -200,6 +207,10 @@ def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack)
     assert all(r.endswith(("/database", "/database/*")) for r in statements["ReadConnectionParameters"]["Resource"])
     assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
     assert statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("secretsmanager.")
+    assert statements["DecryptConnectionParameters"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
+    for sid in ("DecryptMasterSecret", "DecryptConnectionParameters"):
+        assert statements[sid]["Action"] == "kms:Decrypt"
+        assert refers_to(statements[sid]["Resource"], "aws_kms_key", refers_to_key(stage_stack))
     resources = [r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
     assert "*" not in resources and not any(r.startswith("arn:aws:ssm:*") for r in resources)
 

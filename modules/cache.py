@@ -8,7 +8,8 @@
   AUTH token to keep in code, user data, Secrets Manager or Terraform state. The group's
   mandatory ``default`` user is switched off.
 - With ``automatic_failover``: a replica in another AZ is promoted when the primary fails
-  (Multi-AZ). Daily snapshots with retention, slow log to CloudWatch, events to the alarm topic.
+  (Multi-AZ). Daily snapshots with retention (and a final one on delete), slow log to CloudWatch,
+  events to the alarm topic.
 - Where the app finds it: SecureString SSM parameters (this tier's key) under
   ``/digital-booking/<name>/cache/``, readable and decryptable by the client role only.
 """
@@ -157,6 +158,8 @@ class BookingCache(Construct):
             transit_encryption_enabled=True, transit_encryption_mode="required", user_group_ids=[user_group.user_group_id],
             snapshot_retention_limit=props.snapshot_retention_days,
             snapshot_window=props.snapshot_window if props.snapshot_retention_days else None,
+            # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.
+            final_snapshot_identifier=f"{group_id}-final" if props.snapshot_retention_days else None,
             maintenance_window=props.maintenance_window, notification_topic_arn=props.alarm_topic_arn,
             log_delivery_configuration=[ElasticacheReplicationGroupLogDeliveryConfiguration(
                 destination=self.slow_log_group.name, destination_type="cloudwatch-logs", log_format="json",

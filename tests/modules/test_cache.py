@@ -58,6 +58,18 @@ def test_snapshot_retention_follows_the_stage(stage_stack):
     assert group(stage_stack)["snapshot_retention_limit"] == load_stage(stage_stack.stage).cache.snapshot_retention_days
 
 
+def test_a_stage_keeping_snapshots_keeps_a_final_one(stage_stack):
+    g, days = group(stage_stack), load_stage(stage_stack.stage).cache.snapshot_retention_days
+    if days:
+        assert g["final_snapshot_identifier"] == f"{g['replication_group_id']}-final" and g["snapshot_window"]
+    else:
+        assert "final_snapshot_identifier" not in g and "snapshot_window" not in g
+
+
+def test_prod_keeps_snapshots_and_a_final_one(prod):
+    assert group(prod)["snapshot_retention_limit"] >= 1 and group(prod)["final_snapshot_identifier"]
+
+
 def test_slow_log_goes_to_a_log_group_with_retention(stage_stack):
     (delivery,) = group(stage_stack)["log_delivery_configuration"]
     assert delivery["log_type"] == "slow-log" and delivery["destination_type"] == "cloudwatch-logs"

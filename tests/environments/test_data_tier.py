@@ -24,11 +24,12 @@ def test_unknown_engine_is_rejected():
 
 def test_engine_version_of_another_family_is_rejected():
     message = rejection("dev", "database", engine_version="5.7")
-    assert "database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'" in message
+    assert "environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'" in message
 
 
 def test_postgres_needs_a_postgres_version():
     message = rejection("dev", "database", engine="postgres", engine_version="8.0")
+    assert "environments/dev.toml: database.engine_version = '8.0': not a supported postgres version family" in message
     assert "allowed: '16' (or '16.x') for engine 'postgres'" in message
 
 
@@ -43,7 +44,7 @@ def test_postgres_16_is_accepted():
 @pytest.mark.parametrize("days", [-1, 36])
 def test_backup_retention_outside_0_to_35_is_rejected(days):
     message = rejection("dev", "database", backup_retention_days=days)
-    assert f"database.backup_retention_days = {days}: out of range; allowed: 0 to 35" in message
+    assert f"environments/dev.toml: database.backup_retention_days = {days}: out of range; allowed: 0 to 35" in message
 
 
 def test_prod_backup_retention_below_7_is_rejected():
@@ -54,21 +55,26 @@ def test_prod_backup_retention_below_7_is_rejected():
 
 def test_max_storage_below_allocated_is_rejected():
     message = rejection("dev", "database", allocated_storage_gb=100, max_allocated_storage_gb=50)
-    assert "database.max_allocated_storage_gb = 50: below allocated_storage_gb (100)" in message
+    assert "environments/dev.toml: database.max_allocated_storage_gb = 50: below allocated_storage_gb (100)" in message
+    assert "allowed: 100 to 65536" in message
 
 
 @pytest.mark.parametrize("count", [-1, 6])
 def test_replica_count_outside_0_to_5_is_rejected(count):
-    assert f"database.read_replicas = {count}: out of range; allowed: 0 to 5" in rejection("dev", "database", read_replicas=count)
+    message = rejection("dev", "database", read_replicas=count)
+    assert f"environments/dev.toml: database.read_replicas = {count}: out of range; allowed: 0 to 5" in message
 
 
 def test_prod_without_replicas_is_rejected():
-    assert "database.read_replicas = 0: not allowed in production" in rejection("prod", "database", read_replicas=0)
+    message = rejection("prod", "database", read_replicas=0)
+    assert "environments/prod.toml: database.read_replicas = 0: not allowed in production" in message
+    assert "allowed: 1 to 5 in a production stage" in message
 
 
 def test_prod_without_multi_az_is_rejected():
     message = rejection("prod", "database", multi_az=False)
-    assert "database.multi_az = False: not allowed in production; allowed: true in a production stage" in message
+    assert ("environments/prod.toml: database.multi_az = False: not allowed in production; "
+            "allowed: true in a production stage") in message
 
 
 def test_prod_without_deletion_protection_is_rejected():

@@ -286,3 +286,32 @@ def test_postgres_stack_validates_with_the_real_provider(postgres, tmp_path):
     result = terraform_cli.run(["validate", "-json", "-no-color"], cwd=tmp_path, check=False)
     report = json.loads(result.stdout)
     assert report["valid"] is True, json.dumps(report["diagnostics"], indent=1)
+
+
+@pytest.fixture(scope="module")
+def postgres_stage():
+    """The dev stage switched to PostgreSQL 16 on a custom port, built by the real StageStack."""
+    from cdktf import Testing
+
+    from environments import load_state_backend, parse_stage
+    from stacks.stage_stack import StageStack
+    from tests.environments.stage_edits import shipped
+
+    raw = shipped("dev")
+    raw["database"].update(engine="postgres", engine_version="16", port=6543)
+    stack = StageStack(Testing.app(), parse_stage("dev", raw, "environments/dev.toml"), load_state_backend())
+    return SynthesizedStack("digital-booking-dev", json.loads(Testing.synth(stack)))
+
+
+def test_postgres_stage_opens_its_port_to_the_app_servers_only(postgres_stage):
+    app_sg, db_sg = app_security_group_name(postgres_stage), db_security_group_name(postgres_stage)
+    assert primary(postgres_stage)["engine"] == "postgres" and primary(postgres_stage)["port"] == 6543
+    (ingress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values() if covers(r, 6543)]
+    assert refers_to(ingress["security_group_id"], "aws_security_group", db_sg)
+    assert refers_to(ingress["referenced_security_group_id"], "aws_security_group", app_sg)
+    (egress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_egress_rule").values()
+                 if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)]
+    assert (egress["from_port"], egress["to_port"]) == (6543, 6543)
+    assert refers_to(egress["security_group_id"], "aws_security_group", app_sg)
+    assert not [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values()
+                if covers(r, 3306) or covers(r, 5432)]

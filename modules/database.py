@@ -229,7 +229,9 @@ class BookingDatabase(Construct):
 
         if props.alarm_topic_arn:
             DbEventSubscription(self, "events", name=f"{name}-db-events", sns_topic=props.alarm_topic_arn,
-                                source_type="db-instance", source_ids=[identifier] + self.replica_identifiers,
+                                source_type="db-instance",
+                                # References, not names: RDS refuses a subscription to an instance not yet created.
+                                source_ids=[self.instance_identifier] + self.replica_identifiers,
                                 event_categories=list(EVENT_CATEGORIES), tags=props.tags)
 
         # Where the app finds the database: no secret values, but SecureString under this tier's key all the

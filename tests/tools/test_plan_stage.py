@@ -114,3 +114,15 @@ def test_make_plan_against_the_emulator_prints_a_plan():
     plan = json.loads((directory / "plan.json").read_text())
     assert {c["type"] for c in plan["resource_changes"]} >= {"aws_vpc", "aws_lb", "aws_autoscaling_group"}
     assert (directory / "plan-summary.md").read_text().startswith("<!-- digital-booking-plan:dev -->")
+
+
+@pytest.mark.slow
+def test_make_diff_against_the_emulator_runs_the_npm_cdktf_cli():
+    """`make diff` installs the pinned cdktf CLI (npm ci) if needed and runs `cdktf diff` on the stage."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env[plan_stage.EMULATOR_VARIABLE] = "start"
+    result = subprocess.run(["make", "--no-print-directory", "diff", "STAGE=dev"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (PROJECT_DIR / "node_modules" / ".bin" / "cdktf").exists()
+    assert re.search(r"digital-booking-dev\s.*Plan:.* \d+ to add, 0 to change, 0 to destroy", result.stdout, re.S)

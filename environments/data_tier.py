@@ -24,6 +24,8 @@ DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 IDENTIFIER = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,15}$")
 RETENTIONS = ", ".join(map(str, LOG_RETENTION_DAYS))
 MAX_REPLICAS = 5
+#: RDS for MySQL offers no Performance Insights on these classes (production needs it).
+NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
 
 
 def _check_windows(problems: Problems, section: str, daily_field: str, daily: str, weekly: str) -> None:
@@ -43,7 +45,8 @@ class DatabaseSection:
     engine_version: str = field(default="8.0", metadata=allowed(
         "the engine's major version family: '8.0' (or '8.0.x') for mysql, '16' (or '16.x') for postgres"))
     instance_class: str = field(default="db.t4g.medium", metadata=allowed(
-        "an RDS instance class 'db.<family>.<size>', e.g. 'db.r7g.large' (vertical sizing)"))
+        "an RDS instance class 'db.<family>.<size>', e.g. 'db.r7g.large' (vertical sizing; mysql on"
+        " db.t2/t3/t4g micro or small runs without Performance Insights, not allowed in production)"))
     allocated_storage_gb: int = field(default=20, metadata=allowed("20 to 65536 GiB of gp3 storage"))
     max_allocated_storage_gb: int = field(default=100, metadata=allowed(
         "the storage-autoscaling ceiling in GiB, >= allocated_storage_gb and <= 65536"))
@@ -112,7 +115,10 @@ class DatabaseSection:
                     ("backup_retention_days", self.backup_retention_days >= 7, "7 to 35 in a production stage"),
                     ("deletion_protection", self.deletion_protection, "true in a production stage"),
                     ("monitoring_interval_seconds", self.monitoring_interval_seconds > 0,
-                     "1, 5, 10, 15, 30 or 60 in a production stage")):
+                     "1, 5, 10, 15, 30 or 60 in a production stage"),
+                    ("instance_class", not (self.engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(self.instance_class)),
+                     "a class with Performance Insights in a production stage (for mysql not db.t2/t3/t4g"
+                     " micro or small), e.g. 'db.r7g.large'")):
                 if not ok:
                     problems.add(f"database.{name}", getattr(self, name), "not allowed in production", wanted)
 

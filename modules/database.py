@@ -7,7 +7,8 @@
 - TLS is forced by the parameter group (``require_secure_transport`` / ``rds.force_ssl``), which
   also turns on the slow query log (> 2 s) that the log exports ship to CloudWatch.
 - Backups with retention and windows, tags copied to snapshots, a final snapshot on delete,
-  deletion protection where the stage asks (always in prod); Performance Insights (KMS),
+  deletion protection where the stage asks (always in prod); Performance Insights (KMS; not on
+  MySQL t*.micro/small, where RDS offers none),
   enhanced monitoring, log exports into log groups created here with retention.
 - Read replicas get the same class, KMS key, parameter group, monitoring and log exports as the
   primary, spread over the other AZs. They must not set the master password (AWS rejects it).
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -50,6 +52,15 @@ ENGINES = {
                  # Statements slower than 2 s go to the exported postgresql log (off by default).
                  "slow_log": (("log_min_duration_statement", "2000"),)},
 }
+#: RDS for MySQL has no Performance Insights on these burstable classes (AWS: "instance class support").
+NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
+
+
+def performance_insights_supported(engine: str, instance_class: str) -> bool:
+    """Whether RDS accepts Performance Insights for this engine on this class (AWS rejects the create otherwise)."""
+    return not (engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(instance_class))
+
+
 EVENT_CATEGORIES = ("availability", "deletion", "failover", "failure", "low storage", "maintenance",
                     "notification", "recovery", "restoration")
 
@@ -100,7 +111,7 @@ class BookingDatabaseProps:
     maintenance_window: str = "sun:03:30-sun:04:30"
     #: Refuse deletion through the API, and Terraform ``prevent_destroy`` on the primary.
     deletion_protection: bool = True
-    #: Performance Insights retention days (7 is free).
+    #: Performance Insights retention days (7 is free); PI is on wherever the engine/class offers it.
     performance_insights_retention_days: int = 7
     #: Enhanced monitoring interval in seconds (0: off).
     monitoring_interval_seconds: int = 60
@@ -174,12 +185,17 @@ class BookingDatabase(Construct):
         self.log_groups = [CloudwatchLogGroup(
             self, f"log-{log}", name=f"/aws/rds/instance/{identifier}/{log}", retention_in_days=props.log_retention_days,
             kms_key_id=props.log_kms_key_arn, tags=props.tags) for log in engine["logs"]]
+        # On (KMS-encrypted) wherever RDS offers it; MySQL on t*.micro/small (dev's class) has none, and
+        # asking for it there makes the create fail. The stage check keeps production on a class that has it.
+        insights = performance_insights_supported(props.engine, props.instance_class)
+        #: Whether Performance Insights is on (False only on a class RDS offers none for).
+        self.performance_insights_enabled: bool = insights
         common = dict(
             instance_class=props.instance_class, storage_type="gp3", kms_key_id=self.kms_key.arn,
             vpc_security_group_ids=[self.security_group.id], publicly_accessible=False, port=self.port,
-            parameter_group_name=parameter_group.name, performance_insights_enabled=True,
-            performance_insights_kms_key_id=self.kms_key.arn,
-            performance_insights_retention_period=props.performance_insights_retention_days,
+            parameter_group_name=parameter_group.name, performance_insights_enabled=insights,
+            performance_insights_kms_key_id=self.kms_key.arn if insights else None,
+            performance_insights_retention_period=props.performance_insights_retention_days if insights else None,
             monitoring_interval=props.monitoring_interval_seconds, monitoring_role_arn=monitoring_role_arn,
             enabled_cloudwatch_logs_exports=list(engine["logs"]), auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True, copy_tags_to_snapshot=True,

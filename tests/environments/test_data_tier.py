@@ -114,3 +114,17 @@ def test_unknown_eviction_policy_is_rejected():
 
 def test_unknown_cache_key_is_reported_as_a_typo():
     assert "cache.node_cuont = 2: unknown key (a typo?)" in rejection("dev", "cache", node_cuont=2)
+
+
+def test_prod_mysql_on_a_class_without_performance_insights_is_rejected():
+    message = rejection("prod", "database", instance_class="db.t4g.small")
+    assert "environments/prod.toml: database.instance_class = 'db.t4g.small': not allowed in production" in message
+    assert "allowed: a class with Performance Insights in a production stage" in message
+
+
+def test_outside_production_a_class_without_performance_insights_is_allowed():
+    from environments import parse_stage
+    from tests.environments.stage_edits import shipped
+    raw = shipped("staging")
+    raw["database"]["instance_class"] = "db.t4g.small"
+    assert parse_stage("staging", raw, "environments/staging.toml").database.instance_class == "db.t4g.small"

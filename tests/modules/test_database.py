@@ -7,7 +7,7 @@ import json
 import pytest
 
 from environments import load_stage
-from modules.database import BookingDatabase, BookingDatabaseProps
+from modules.database import BookingDatabase, BookingDatabaseProps, performance_insights_supported
 from tests.tf_json import SynthesizedStack, refers_to
 
 
@@ -130,9 +130,30 @@ def test_parameter_group_turns_on_the_exported_slow_query_log(stage_stack):
     assert "general" not in primary(stage_stack)["enabled_cloudwatch_logs_exports"]  # never turned on
 
 
-def test_performance_insights_and_enhanced_monitoring(stage_stack):
+def test_performance_insights_on_wherever_rds_offers_it(stage_stack):
+    db, config = primary(stage_stack), load_stage(stage_stack.stage).database
+    if performance_insights_supported(config.engine, config.instance_class):
+        assert db["performance_insights_enabled"] is True and "aws_kms_key" in db["performance_insights_kms_key_id"]
+        assert db["performance_insights_retention_period"] == config.performance_insights_retention_days
+    else:  # MySQL on a micro/small burstable class: RDS rejects the create if PI is asked for
+        assert db["performance_insights_enabled"] is False and "performance_insights_kms_key_id" not in db
+
+
+def test_prod_and_staging_have_performance_insights(stacks):
+    for stage in ("staging", "prod"):
+        assert primary(stacks[f"digital-booking-{stage}"])["performance_insights_enabled"] is True
+
+
+def test_performance_insights_support_follows_rds_instance_classes():
+    assert not performance_insights_supported("mysql", "db.t4g.micro")
+    assert not performance_insights_supported("mysql", "db.t3.small")
+    assert performance_insights_supported("mysql", "db.t4g.medium")
+    assert performance_insights_supported("mysql", "db.r7g.large")
+    assert performance_insights_supported("postgres", "db.t4g.micro")
+
+
+def test_enhanced_monitoring_has_its_role(stage_stack):
     db = primary(stage_stack)
-    assert db["performance_insights_enabled"] is True and "aws_kms_key" in db["performance_insights_kms_key_id"]
     assert db["monitoring_interval"] > 0
     (role,) = [r for n, r in stage_stack.resources("aws_iam_role").items() if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)]
     assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}

@@ -28,12 +28,49 @@ MAX_REPLICAS = 5
 NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
 
 
-def _check_windows(problems: Problems, section: str, daily_field: str, daily: str, weekly: str) -> None:
-    if not DAILY_WINDOW.match(daily):
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEK = 7 * 24 * 60
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _weekly_interval(weekly: str) -> tuple[int, int]:
+    """A weekly window as (start, length) in minutes of the week (it may wrap past Sunday)."""
+    start, end = ((DAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:])) for part in weekly.split("-"))
+    return start, (end - start) % WEEK
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two (start, length) intervals on the weekly circle share a minute."""
+    return (b[0] - a[0]) % WEEK < a[1] or (a[0] - b[0]) % WEEK < b[1]
+
+
+def _check_windows(problems: Problems, section: str, daily_field: str, daily: str, weekly: str,
+                   min_minutes: int, service: str) -> None:
+    """Both windows well formed, each at least ``min_minutes`` long, and never overlapping (AWS rejects it)."""
+    daily_ok, weekly_ok = bool(DAILY_WINDOW.match(daily)), bool(MAINTENANCE_WINDOW.match(weekly))
+    if not daily_ok:
         problems.add(f"{section}.{daily_field}", daily, "not a daily window", "'hh:mm-hh:mm' in UTC, e.g. '02:00-03:00'")
-    if not MAINTENANCE_WINDOW.match(weekly):
+    if not weekly_ok:
         problems.add(f"{section}.maintenance_window", weekly, "not a weekly window",
                      "'ddd:hh:mm-ddd:hh:mm' in UTC, e.g. 'sun:03:30-sun:04:30'")
+    if daily_ok:
+        start, end = (_minutes(t) for t in daily.split("-"))
+        length = (end - start) % (24 * 60)
+        if length < min_minutes:
+            problems.add(f"{section}.{daily_field}", daily, f"shorter than {service}'s minimum",
+                         f"a window of at least {min_minutes} minutes")
+    if weekly_ok and _weekly_interval(weekly)[1] < min_minutes:
+        problems.add(f"{section}.maintenance_window", weekly, f"shorter than {service}'s minimum",
+                     f"a window of at least {min_minutes} minutes")
+    if daily_ok and weekly_ok:
+        maintenance = _weekly_interval(weekly)
+        if any(_overlap(((day * 24 * 60 + start) % WEEK, length), maintenance) for day in range(7)):
+            problems.add(f"{section}.maintenance_window", weekly, f"overlaps {daily_field} ({daily})",
+                         f"a weekly window outside the daily {daily_field}")
 
 
 @dataclass(frozen=True)
@@ -61,8 +98,10 @@ class DatabaseSection:
         "a custom master user name (not 'admin', 'root' or 'postgres'): a letter then up to 15 letters, digits, '_'"))
     backup_retention_days: int = field(default=7, metadata=allowed(
         "0 to 35 days of automated backups (at least 7 in a production stage; read replicas need >= 1)"))
-    backup_window: str = field(default="02:00-03:00", metadata=allowed("'hh:mm-hh:mm' in UTC"))
-    maintenance_window: str = field(default="sun:03:30-sun:04:30", metadata=allowed("'ddd:hh:mm-ddd:hh:mm' in UTC"))
+    backup_window: str = field(default="02:00-03:00", metadata=allowed(
+        "'hh:mm-hh:mm' in UTC, at least 30 minutes, outside maintenance_window"))
+    maintenance_window: str = field(default="sun:03:30-sun:04:30", metadata=allowed(
+        "'ddd:hh:mm-ddd:hh:mm' in UTC, at least 30 minutes, outside backup_window"))
     deletion_protection: bool = field(default=True, metadata=allowed(
         "true or false (must be true in a production stage)"))
     performance_insights_retention_days: int = field(default=7, metadata=allowed(
@@ -102,7 +141,7 @@ class DatabaseSection:
         if self.read_replicas and self.backup_retention_days < 1:
             problems.add("database.backup_retention_days", self.backup_retention_days,
                          "read replicas need automated backups on the primary", "1 to 35 when read_replicas > 0")
-        _check_windows(problems, "database", "backup_window", self.backup_window, self.maintenance_window)
+        _check_windows(problems, "database", "backup_window", self.backup_window, self.maintenance_window, 30, "RDS")
         pi = self.performance_insights_retention_days
         if not (pi == 7 or (pi % 31 == 0 and 31 <= pi <= 731)):
             problems.add("database.performance_insights_retention_days", pi, "not a retention RDS accepts",
@@ -139,8 +178,10 @@ class CacheSection:
             "'allkeys-lru' (read-through cache: evict the least recently used key), 'allkeys-lfu', 'volatile-lru',"
             " 'volatile-lfu' or 'volatile-ttl'"))
     snapshot_retention_days: int = field(default=1, metadata=allowed("0 to 35 days of daily snapshots"))
-    snapshot_window: str = field(default="01:00-02:00", metadata=allowed("'hh:mm-hh:mm' in UTC"))
-    maintenance_window: str = field(default="sun:04:30-sun:05:30", metadata=allowed("'ddd:hh:mm-ddd:hh:mm' in UTC"))
+    snapshot_window: str = field(default="01:00-02:00", metadata=allowed(
+        "'hh:mm-hh:mm' in UTC, at least 60 minutes, outside maintenance_window"))
+    maintenance_window: str = field(default="sun:04:30-sun:05:30", metadata=allowed(
+        "'ddd:hh:mm-ddd:hh:mm' in UTC, at least 60 minutes, outside snapshot_window"))
     log_retention_days: int = field(default=30, metadata=allowed("a CloudWatch retention: " + RETENTIONS))
 
     def check(self, problems: Problems, stage: StageSection) -> None:
@@ -154,7 +195,8 @@ class CacheSection:
         if self.engine_version not in ("7.0", "7.1"):
             problems.add("cache.engine_version", self.engine_version, "not a supported Redis version", "'7.0' or '7.1'")
         check_range(problems, "cache.snapshot_retention_days", self.snapshot_retention_days, 0, 35)
-        _check_windows(problems, "cache", "snapshot_window", self.snapshot_window, self.maintenance_window)
+        _check_windows(problems, "cache", "snapshot_window", self.snapshot_window, self.maintenance_window, 60,
+                       "ElastiCache")
         check_retention(problems, "cache.log_retention_days", self.log_retention_days)
         if stage.production and not self.automatic_failover:
             problems.add("cache.automatic_failover", self.automatic_failover, "not allowed in production",

@@ -128,3 +128,34 @@ def test_outside_production_a_class_without_performance_insights_is_allowed():
     raw = shipped("staging")
     raw["database"]["instance_class"] = "db.t4g.small"
     assert parse_stage("staging", raw, "environments/staging.toml").database.instance_class == "db.t4g.small"
+
+
+def test_database_maintenance_overlapping_the_backup_window_is_rejected():
+    message = rejection("staging", "database", backup_window="03:00-04:00", maintenance_window="sun:03:30-sun:04:30")
+    assert ("environments/staging.toml: database.maintenance_window = 'sun:03:30-sun:04:30': overlaps backup_window"
+            " (03:00-04:00); allowed: a weekly window outside the daily backup_window") in message
+
+
+def test_windows_that_wrap_midnight_and_the_week_are_checked():
+    message = rejection("dev", "database", backup_window="23:30-00:30", maintenance_window="sun:23:45-mon:00:15")
+    assert "database.maintenance_window = 'sun:23:45-mon:00:15': overlaps backup_window (23:30-00:30)" in message
+
+
+def test_windows_side_by_side_are_accepted():
+    from environments import parse_stage
+    from tests.environments.stage_edits import shipped
+    raw = shipped("prod")
+    raw["database"].update(backup_window="23:30-00:30", maintenance_window="sun:00:30-sun:01:30")
+    raw["cache"].update(snapshot_window="04:00-05:00", maintenance_window="sat:05:00-sat:06:00")
+    parse_stage("prod", raw, "environments/prod.toml")
+
+
+def test_cache_snapshot_window_shorter_than_an_hour_is_rejected():
+    message = rejection("staging", "cache", snapshot_window="01:00-01:30")
+    assert ("environments/staging.toml: cache.snapshot_window = '01:00-01:30': shorter than ElastiCache's minimum;"
+            " allowed: a window of at least 60 minutes") in message
+
+
+def test_database_maintenance_window_shorter_than_30_minutes_is_rejected():
+    message = rejection("dev", "database", maintenance_window="sun:03:30-sun:03:45")
+    assert "database.maintenance_window = 'sun:03:30-sun:03:45': shorter than RDS's minimum" in message

@@ -182,6 +182,8 @@ def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> di
         "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "skip_credentials_validation": True, "skip_requesting_account_id": True, "skip_metadata_api_check": "true",
         "skip_region_validation": True, "s3_use_path_style": True,
+        # The emulator never throttles: an error is an emulator limit, fail fast instead of retrying.
+        "max_retries": 2,
         "endpoints": [{service: endpoint for service in services}],
     }
 

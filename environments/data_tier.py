@@ -53,7 +53,8 @@ def _check_windows(problems: Problems, section: str, daily_field: str, daily: st
     """Both windows well formed, each at least ``min_minutes`` long, and never overlapping (AWS rejects it)."""
     daily_ok, weekly_ok = bool(DAILY_WINDOW.match(daily)), bool(MAINTENANCE_WINDOW.match(weekly))
     if not daily_ok:
-        problems.add(f"{section}.{daily_field}", daily, "not a daily window", "'hh:mm-hh:mm' in UTC, e.g. '02:00-03:00'")
+        problems.add(f"{section}.{daily_field}", daily, "not a daily window",
+                     "'hh:mm-hh:mm' in UTC, e.g. '02:00-03:00'")
     if not weekly_ok:
         problems.add(f"{section}.maintenance_window", weekly, "not a weekly window",
                      "'ddd:hh:mm-ddd:hh:mm' in UTC, e.g. 'sun:03:30-sun:04:30'")
@@ -117,7 +118,8 @@ class DatabaseSection:
     def check(self, problems: Problems, stage: StageSection) -> None:
         families = ENGINE_VERSIONS[self.engine]
         if not any(self.engine_version == f or self.engine_version.startswith(f + ".") for f in families):
-            problems.add("database.engine_version", self.engine_version, f"not a supported {self.engine} version family",
+            problems.add("database.engine_version", self.engine_version,
+                         f"not a supported {self.engine} version family",
                          " or ".join(f"'{f}' (or '{f}.x')" for f in families) + f" for engine '{self.engine}'")
         if not DB_INSTANCE_CLASS.match(self.instance_class):
             problems.add("database.instance_class", self.instance_class, "not an RDS instance class",
@@ -155,7 +157,8 @@ class DatabaseSection:
                     ("deletion_protection", self.deletion_protection, "true in a production stage"),
                     ("monitoring_interval_seconds", self.monitoring_interval_seconds > 0,
                      "1, 5, 10, 15, 30 or 60 in a production stage"),
-                    ("instance_class", not (self.engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(self.instance_class)),
+                    ("instance_class",
+                     not (self.engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(self.instance_class)),
                      "a class with Performance Insights in a production stage (for mysql not db.t2/t3/t4g"
                      " micro or small), e.g. 'db.r7g.large'")):
                 if not ok:

@@ -98,7 +98,8 @@ class BookingCache(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         self.kms_key = KmsKey(
-            self, "key", description=f"{name}: cache data at rest and its connection parameters", enable_key_rotation=True,
+            self, "key", description=f"{name}: cache data at rest and its connection parameters",
+            enable_key_rotation=True,
             deletion_window_in_days=30, tags=props.tags,
             policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "AccountAdministersKey", "Effect": "Allow",
@@ -132,7 +133,8 @@ class BookingCache(Construct):
         # RBAC: the mandatory "default" user is off; the app's user authenticates with IAM (no password).
         default_user = ElasticacheUser(
             self, "default-user", user_id=f"{name}-default", user_name="default", engine="redis",
-            access_string="off -@all", authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
+            access_string="off -@all",
+            authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
             tags=props.tags)
         self.app_user = ElasticacheUser(
             self, "app-user", user_id=f"{name}-app", user_name=f"{name}-app", engine="redis",
@@ -142,7 +144,8 @@ class BookingCache(Construct):
                                           user_ids=[default_user.user_id, self.app_user.user_id], tags=props.tags)
 
         self.slow_log_group = CloudwatchLogGroup(
-            self, "slow-log", name=f"/digital-booking/{name}/cache/slow-log", retention_in_days=props.log_retention_days,
+            self, "slow-log", name=f"/digital-booking/{name}/cache/slow-log",
+            retention_in_days=props.log_retention_days,
             kms_key_id=props.log_kms_key_arn, tags=props.tags)
 
         group_id = f"{name}-cache"
@@ -155,7 +158,8 @@ class BookingCache(Construct):
             automatic_failover_enabled=failover, multi_az_enabled=failover,
             # In provider 5.100 these two are strings, not booleans.
             at_rest_encryption_enabled="true", auto_minor_version_upgrade="true", kms_key_id=self.kms_key.arn,
-            transit_encryption_enabled=True, transit_encryption_mode="required", user_group_ids=[user_group.user_group_id],
+            transit_encryption_enabled=True, transit_encryption_mode="required",
+            user_group_ids=[user_group.user_group_id],
             snapshot_retention_limit=props.snapshot_retention_days,
             snapshot_window=props.snapshot_window if props.snapshot_retention_days else None,
             # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.

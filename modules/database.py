@@ -139,7 +139,8 @@ class BookingDatabase(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         self.kms_key = KmsKey(
-            self, "key", description=f"{name}: database storage, Performance Insights, master secret, connection parameters",
+            self, "key",
+            description=f"{name}: database storage, Performance Insights, master secret, connection parameters",
             enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
             policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "AccountAdministersKey", "Effect": "Allow",
@@ -183,7 +184,8 @@ class BookingDatabase(Construct):
 
         identifier = f"{name}-db"
         self.log_groups = [CloudwatchLogGroup(
-            self, f"log-{log}", name=f"/aws/rds/instance/{identifier}/{log}", retention_in_days=props.log_retention_days,
+            self, f"log-{log}", name=f"/aws/rds/instance/{identifier}/{log}",
+            retention_in_days=props.log_retention_days,
             kms_key_id=props.log_kms_key_arn, tags=props.tags) for log in engine["logs"]]
         # On (KMS-encrypted) wherever RDS offers it; MySQL on t*.micro/small (dev's class) has none, and
         # asking for it there makes the create fail. The stage check keeps production on a class that has it.
@@ -262,7 +264,8 @@ class BookingDatabase(Construct):
                          description=f"{name} database {key.replace('-', ' ')} (no secret values)", tags=props.tags)
         self.parameter_path: str = prefix
         if props.client_role_name:
-            IamRolePolicy(self, "client-read-policy", name=f"{name}-read-database-connection", role=props.client_role_name,
+            IamRolePolicy(self, "client-read-policy", name=f"{name}-read-database-connection",
+                          role=props.client_role_name,
                           policy=json.dumps({"Version": "2012-10-17", "Statement": [
                               {"Sid": "ReadConnectionParameters", "Effect": "Allow",
                                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
@@ -275,4 +278,5 @@ class BookingDatabase(Construct):
                                "Resource": self.master_secret_arn},
                               {"Sid": "DecryptMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt",
                                "Resource": self.kms_key.arn,
-                               "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}}]}))
+                               "Condition": {"StringEquals": {
+                                   "kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}}]}))

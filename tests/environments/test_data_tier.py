@@ -24,7 +24,8 @@ def test_unknown_engine_is_rejected():
 
 def test_engine_version_of_another_family_is_rejected():
     message = rejection("dev", "database", engine_version="5.7")
-    assert "environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'" in message
+    assert ("environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family;"
+            " allowed: '8.0'") in message
 
 
 def test_postgres_needs_a_postgres_version():

@@ -118,12 +118,14 @@ def test_app_servers_get_a_described_egress_rule_to_the_cache_only(stage_stack):
 
 
 def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
-    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values() if p["name"].endswith("connect-cache")]
+    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values()
+                 if p["name"].endswith("connect-cache")]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert statements["ConnectWithIam"]["Action"] == "elasticache:Connect"
     assert all(r.endswith(("/cache", "/cache/*")) for r in statements["ReadConnectionParameters"]["Resource"])
     decrypt = statements["DecryptConnectionParameters"]
-    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
     assert decrypt["Resource"] == group(stage_stack)["kms_key_id"]  # the cache's own key, nothing broader
 
 
@@ -134,7 +136,8 @@ def test_connection_parameters_are_encrypted_with_the_cache_key(stage_stack):
 
 
 def test_endpoints_are_published_and_output(stage_stack):
-    names = {p["name"].rsplit("/", 1)[1] for p in stage_stack.resources("aws_ssm_parameter").values() if "/cache/" in p["name"]}
+    names = {p["name"].rsplit("/", 1)[1] for p in stage_stack.resources("aws_ssm_parameter").values()
+             if "/cache/" in p["name"]}
     assert {"primary-endpoint", "reader-endpoint", "port", "user"} <= names
     assert "aws_elasticache_replication_group" in stage_stack.outputs()["cache_primary_endpoint"]["value"]
 

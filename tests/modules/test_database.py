@@ -28,7 +28,8 @@ def db_security_group_name(stack):
 def app_security_group_name(stack):
     """The app servers' group: the one their launch template's network interface uses."""
     (interface,) = stack.only("aws_launch_template")["network_interfaces"]
-    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(interface["security_groups"], "aws_security_group", n)]
+    (name,) = [n for n in stack.resources("aws_security_group")
+               if refers_to(interface["security_groups"], "aws_security_group", n)]
     return name
 
 
@@ -39,7 +40,9 @@ def refers_to_key(stack):
 
 
 def covers(rule, port):
-    return rule["ip_protocol"] == "-1" or (rule["ip_protocol"] == "tcp" and rule["from_port"] <= port <= rule["to_port"])
+    if rule["ip_protocol"] == "-1":
+        return True
+    return rule["ip_protocol"] == "tcp" and rule["from_port"] <= port <= rule["to_port"]
 
 
 def test_engine_class_and_storage_follow_the_stage(stage_stack):
@@ -102,7 +105,8 @@ def test_replicas_are_as_hardened_as_the_primary(stage_stack):
         for key in ("instance_class", "kms_key_id", "vpc_security_group_ids", "parameter_group_name",
                     "performance_insights_enabled", "performance_insights_kms_key_id", "monitoring_interval",
                     "monitoring_role_arn", "enabled_cloudwatch_logs_exports", "iam_database_authentication_enabled",
-                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage", "storage_encrypted",
+                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage",
+                    "storage_encrypted",
                     "ca_cert_identifier", "copy_tags_to_snapshot"):
             assert replica[key] == db[key], key
         assert "aws_db_instance" in replica["replicate_source_db"]
@@ -155,8 +159,10 @@ def test_performance_insights_support_follows_rds_instance_classes():
 def test_enhanced_monitoring_has_its_role(stage_stack):
     db = primary(stage_stack)
     assert db["monitoring_interval"] > 0
-    (role,) = [r for n, r in stage_stack.resources("aws_iam_role").items() if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)]
-    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    (role,) = [r for n, r in stage_stack.resources("aws_iam_role").items()
+               if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)]
+    principal = json.loads(role["assume_role_policy"])["Statement"][0]["Principal"]
+    assert principal == {"Service": "monitoring.rds.amazonaws.com"}
 
 
 def test_every_exported_log_has_a_log_group_with_retention(stage_stack):
@@ -227,12 +233,14 @@ def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack)
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert all(r.endswith(("/database", "/database/*")) for r in statements["ReadConnectionParameters"]["Resource"])
     assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
-    assert statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("secretsmanager.")
+    via = statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via.startswith("secretsmanager.")
     assert statements["DecryptConnectionParameters"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
     for sid in ("DecryptMasterSecret", "DecryptConnectionParameters"):
         assert statements[sid]["Action"] == "kms:Decrypt"
         assert refers_to(statements[sid]["Resource"], "aws_kms_key", refers_to_key(stage_stack))
-    resources = [r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+    resources = [r for s in statements.values()
+                 for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
     assert "*" not in resources and not any(r.startswith("arn:aws:ssm:*") for r in resources)
 
 
@@ -284,7 +292,8 @@ def test_postgres_listens_on_5432_for_the_client_group_only(postgres):
     assert primary(postgres)["port"] == 5432 and all(r["port"] == 5432 for r in replicas(postgres))
     ingress = postgres.only("aws_vpc_security_group_ingress_rule")
     egress = postgres.only("aws_vpc_security_group_egress_rule")
-    assert (ingress["from_port"], ingress["to_port"], ingress["referenced_security_group_id"]) == (5432, 5432, "sg-0app")
+    assert (ingress["from_port"], ingress["to_port"]) == (5432, 5432)
+    assert ingress["referenced_security_group_id"] == "sg-0app"
     assert (egress["security_group_id"], egress["from_port"], egress["to_port"]) == ("sg-0app", 5432, 5432)
 
 
@@ -327,7 +336,8 @@ def postgres_stage():
 def test_postgres_stage_opens_its_port_to_the_app_servers_only(postgres_stage):
     app_sg, db_sg = app_security_group_name(postgres_stage), db_security_group_name(postgres_stage)
     assert primary(postgres_stage)["engine"] == "postgres" and primary(postgres_stage)["port"] == 6543
-    (ingress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values() if covers(r, 6543)]
+    (ingress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values()
+                  if covers(r, 6543)]
     assert refers_to(ingress["security_group_id"], "aws_security_group", db_sg)
     assert refers_to(ingress["referenced_security_group_id"], "aws_security_group", app_sg)
     (egress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_egress_rule").values()

@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install synth test test-fast bench clean plan diff node-install diagram
+.PHONY: install synth test test-fast bench clean plan diff node-install diagram sandbox security
 
 install: .venv/.installed
 
@@ -50,6 +50,17 @@ node_modules/.installed: package.json package-lock.json
 # while the checked-in file differs from what the code synthesizes).
 diagram: install
 	$(PYTHON) -m tools.diagram
+
+# The dev stage deployed into a local AWS emulator (moto server on 127.0.0.1, started and stopped
+# here) with the real terraform + provider: outputs, a drift re-plan, then everything destroyed.
+# No AWS account or network. STAGE=<stage> picks another stage.
+sandbox: install
+	$(PYTHON) -m tools.sandbox --stage $(or $(STAGE),dev)
+
+# checkov 3.3.30 over the synthesized stacks (as in `make test`): counts, and findings outside
+# security/checkov-accepted.yaml in prod and the state stack.
+security: synth
+	$(PYTHON) -m tools.checkov_gate cdktf.out
 
 # Speed and memory: median full-synth time against the idiomatic provider import (prints figures).
 bench: install

@@ -361,7 +361,8 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
         svg.box(*cdn, "CloudFront", ["static assets, OAC"], COLOURS["edge"])
         svg.arrow([(80, users[1]), (80, cdn[1] + 46)], COLOURS["flow"], "HTTPS")
         if "S3" in [s[0] for s in services]:
-            svg.arrow([(140, cdn[1] + 23), (160, cdn[1] + 23), (160, region_y - 10), (side_x + side_w / 2, region_y - 10),
+            top = region_y - 10
+            svg.arrow([(140, cdn[1] + 23), (160, cdn[1] + 23), (160, top), (side_x + side_w / 2, top),
                        (side_x + side_w / 2, service_y[0])], COLOURS["flow"], "origin access control", label_at=2)
     if alb_box:
         https = any(item.startswith("HTTPS") for item in m.listeners)

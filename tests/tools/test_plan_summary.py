@@ -104,7 +104,8 @@ def test_every_stateful_type_deleted_is_flagged(resource_type):
 def test_updates_name_the_changed_attributes_not_their_values():
     doc = plan(change("aws_db_instance.db", "update",
                       before={"allocated_storage": 20, "password": "s3cr3t-old", "tags": {}, "tags_all": {}},
-                      after={"allocated_storage": 50, "password": "s3cr3t-new", "tags": {"a": "b"}, "tags_all": {"a": "b"}}))
+                      after={"allocated_storage": 50, "password": "s3cr3t-new", "tags": {"a": "b"},
+                             "tags_all": {"a": "b"}}))
     comment = summarize(doc, "prod").render()
     assert "`aws_db_instance.db`: `allocated_storage`, `password`, `tags`\n" in comment
     assert "s3cr3t" not in comment
@@ -129,7 +130,8 @@ def test_state_store_is_named_as_such_by_address():
 
 def test_state_store_is_recognised_by_bucket_name():
     doc = plan(change("aws_dynamodb_table.locks", "delete", before={"name": "digital-booking-terraform-locks"}))
-    summary = summarize(doc, "state", state_names=["digital-booking-terraform-state", "digital-booking-terraform-locks"])
+    names = ["digital-booking-terraform-state", "digital-booking-terraform-locks"]
+    summary = summarize(doc, "state", state_names=names)
     assert summary.stateful_losses[0].kind == "Terraform state store"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Callable
 
 import pytest
 
@@ -15,14 +16,21 @@ def shipped(stage: str) -> dict:
     return tomllib.loads((ENVIRONMENTS_DIR / f"{stage}.toml").read_text())
 
 
-def rejection(stage: str, section: str, **changes) -> str:
-    """Change values of one section of a shipped stage file (None deletes a key); return the error message."""
+def rejection_of_edit(stage: str, edit: Callable[[dict], None]) -> str:
+    """Apply ``edit`` to a copy of a shipped stage file; return the error message it must raise."""
     raw = copy.deepcopy(shipped(stage))
-    for key, value in changes.items():
-        if value is None:
-            raw.setdefault(section, {}).pop(key, None)
-        else:
-            raw.setdefault(section, {})[key] = value
+    edit(raw)
     with pytest.raises(StageConfigError) as caught:
         parse_stage(stage, raw, f"environments/{stage}.toml")
     return str(caught.value)
+
+
+def rejection(stage: str, section: str, **changes) -> str:
+    """Change values of one section of a shipped stage file (None deletes a key); return the error message."""
+    def edit(raw: dict) -> None:
+        for key, value in changes.items():
+            if value is None:
+                raw.setdefault(section, {}).pop(key, None)
+            else:
+                raw.setdefault(section, {})[key] = value
+    return rejection_of_edit(stage, edit)

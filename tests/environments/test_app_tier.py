@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 
 import pytest
 
-from environments import ENVIRONMENTS_DIR, StageConfigError, load_stage, parse_stage
-
-
-def shipped(stage: str) -> dict:
-    return tomllib.loads((ENVIRONMENTS_DIR / f"{stage}.toml").read_text())
-
-
-def rejection(stage: str, section: str, **changes) -> str:
-    """Change values of one section of a shipped stage file (None deletes a key); return the error message."""
-    raw = copy.deepcopy(shipped(stage))
-    for key, value in changes.items():
-        if value is None:
-            raw[section].pop(key, None)
-        else:
-            raw[section][key] = value
-    with pytest.raises(StageConfigError) as caught:
-        parse_stage(stage, raw, f"environments/{stage}.toml")
-    return str(caught.value)
+from environments import load_stage, parse_stage
+from tests.environments.stage_edits import rejection, shipped
 
 
 def test_prod_serves_https_from_its_example_domain():

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 
 import pytest
 
-from environments import ENVIRONMENTS_DIR, StageConfigError, load_stage, parse_stage
+from environments import load_stage, parse_stage
 from environments.observability import MonitoringSection, StaticAssetsSection
-
-
-def shipped(stage: str) -> dict:
-    return tomllib.loads((ENVIRONMENTS_DIR / f"{stage}.toml").read_text())
-
-
-def rejection(stage: str, section: str, **values) -> str:
-    """Set ``values`` in ``section`` of a copy of a shipped stage file; return the error message."""
-    raw = copy.deepcopy(shipped(stage))
-    raw.setdefault(section, {}).update(values)
-    with pytest.raises(StageConfigError) as caught:
-        parse_stage(stage, raw, f"environments/{stage}.toml")
-    return str(caught.value)
+from tests.environments.stage_edits import rejection, shipped
 
 
 @pytest.mark.parametrize("stage", ["dev", "staging", "prod"])

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-import tomllib
-
 import pytest
 
-from environments import ENVIRONMENTS_DIR, StageConfigError, load_stages, load_state_backend, parse_stage, stage_names
-
-
-def shipped(stage: str) -> dict:
-    return tomllib.loads((ENVIRONMENTS_DIR / f"{stage}.toml").read_text())
-
-
-def rejection(stage: str, edit) -> str:
-    """Apply ``edit`` to a copy of a shipped stage file and return the error message."""
-    raw = copy.deepcopy(shipped(stage))
-    edit(raw)
-    with pytest.raises(StageConfigError) as caught:
-        parse_stage(stage, raw, f"environments/{stage}.toml")
-    return str(caught.value)
+from environments import ENVIRONMENTS_DIR, StageConfigError, load_stages, load_state_backend, stage_names
+from tests.environments.stage_edits import rejection_of_edit
 
 
 def test_every_shipped_stage_loads():
@@ -41,24 +26,24 @@ def test_state_backend_settings_load():
 
 
 def test_malformed_cidr_is_rejected_with_file_field_value_and_allowed():
-    message = rejection("dev", lambda raw: raw["network"].update(vpc_cidr="10.10.0.0/33"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"].update(vpc_cidr="10.10.0.0/33"))
     assert "environments/dev.toml: network.vpc_cidr = '10.10.0.0/33'" in message
     assert "allowed: an IPv4 CIDR" in message
 
 
 def test_cidr_with_host_bits_is_rejected():
-    message = rejection("dev", lambda raw: raw["network"]["public_subnets"].__setitem__(0, "10.10.0.7/24"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"]["public_subnets"].__setitem__(0, "10.10.0.7/24"))
     assert "network.public_subnets[0] = '10.10.0.7/24'" in message and "host bits zero" in message
 
 
 def test_overlapping_subnets_are_rejected():
-    message = rejection("dev", lambda raw: raw["network"]["private_app_subnets"].__setitem__(0, "10.10.0.0/23"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"]["private_app_subnets"].__setitem__(0, "10.10.0.0/23"))
     assert "network.private_app_subnets[0] = '10.10.0.0/23': overlaps network.public_subnets[0]" in message
     assert "allowed: non-overlapping subnet CIDRs" in message
 
 
 def test_subnet_outside_the_vpc_is_rejected():
-    message = rejection("staging", lambda raw: raw["network"]["private_data_subnets"].__setitem__(2, "10.99.0.0/24"))
+    message = rejection_of_edit("staging", lambda raw: raw["network"]["private_data_subnets"].__setitem__(2, "10.99.0.0/24"))
     assert "network.private_data_subnets[2] = '10.99.0.0/24': outside the VPC 10.20.0.0/16" in message
     assert "allowed: a CIDR inside 10.20.0.0/16" in message
 
@@ -67,7 +52,7 @@ def test_prod_with_two_azs_is_rejected():
     def two_azs(raw):
         for key in ("azs", "public_subnets", "private_app_subnets", "private_data_subnets"):
             raw["network"][key] = raw["network"][key][:2]
-    message = rejection("prod", two_azs)
+    message = rejection_of_edit("prod", two_azs)
     assert "environments/prod.toml: network.azs = ['eu-west-1a', 'eu-west-1b']" in message
     assert "allowed: at least 3 distinct AZs" in message
 
@@ -76,52 +61,52 @@ def test_non_production_stage_needs_two_azs():
     def one_az(raw):
         for key in ("azs", "public_subnets", "private_app_subnets", "private_data_subnets"):
             raw["network"][key] = raw["network"][key][:1]
-    assert "allowed: at least 2 distinct AZs" in rejection("dev", one_az)
+    assert "allowed: at least 2 distinct AZs" in rejection_of_edit("dev", one_az)
 
 
 def test_az_of_another_region_is_rejected():
-    message = rejection("dev", lambda raw: raw["network"]["azs"].__setitem__(1, "us-east-1b"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"]["azs"].__setitem__(1, "us-east-1b"))
     assert "network.azs = 'us-east-1b': not an AZ of region eu-west-1" in message
 
 
 def test_subnet_count_must_match_az_count():
-    message = rejection("dev", lambda raw: raw["network"]["public_subnets"].pop())
+    message = rejection_of_edit("dev", lambda raw: raw["network"]["public_subnets"].pop())
     assert "network.public_subnets = ['10.10.0.0/24']: 1 subnet(s) for 2 AZ(s)" in message
 
 
 def test_prod_with_single_nat_is_rejected():
-    message = rejection("prod", lambda raw: raw["network"].update(nat_gateways="single"))
+    message = rejection_of_edit("prod", lambda raw: raw["network"].update(nat_gateways="single"))
     assert "network.nat_gateways = 'single'" in message and "allowed: 'per_az' in a production stage" in message
 
 
 def test_unknown_nat_mode_lists_the_allowed_values():
-    message = rejection("dev", lambda raw: raw["network"].update(nat_gateways="some"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"].update(nat_gateways="some"))
     assert "network.nat_gateways = 'some': wrong type or value; allowed: 'single'" in message
 
 
 def test_unknown_key_is_reported_as_a_typo_with_the_known_keys():
-    message = rejection("dev", lambda raw: raw["network"].update(vpc_cdir="10.0.0.0/16"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"].update(vpc_cdir="10.0.0.0/16"))
     assert "network.vpc_cdir = '10.0.0.0/16': unknown key (a typo?); allowed: one of " in message
     assert "vpc_cidr" in message
 
 
 def test_unknown_section_is_reported():
-    message = rejection("dev", lambda raw: raw.update(netwrok={}))
+    message = rejection_of_edit("dev", lambda raw: raw.update(netwrok={}))
     assert "netwrok = {}: unknown section (a typo?)" in message
 
 
 def test_missing_required_value_is_reported():
-    message = rejection("dev", lambda raw: raw["network"].pop("vpc_cidr"))
+    message = rejection_of_edit("dev", lambda raw: raw["network"].pop("vpc_cidr"))
     assert "network.vpc_cidr = None: missing required value; allowed: an IPv4 CIDR" in message
 
 
 def test_wrong_type_is_reported():
-    message = rejection("dev", lambda raw: raw["stage"].update(production="yes"))
+    message = rejection_of_edit("dev", lambda raw: raw["stage"].update(production="yes"))
     assert "stage.production = 'yes': wrong type or value; allowed: true or false" in message
 
 
 def test_log_retention_must_be_a_cloudwatch_value():
-    message = rejection("dev", lambda raw: raw["network"].update(flow_log_retention_days=10))
+    message = rejection_of_edit("dev", lambda raw: raw["network"].update(flow_log_retention_days=10))
     assert "network.flow_log_retention_days = 10" in message and "allowed: one of 1, 3, 5, 7, 14, 30" in message
 
 
@@ -129,7 +114,7 @@ def test_all_problems_of_a_file_come_in_one_message():
     def two_mistakes(raw):
         raw["network"]["vpc_cidr"] = "nonsense"
         raw["network"]["nat_gateways"] = "single"
-    message = rejection("prod", two_mistakes)
+    message = rejection_of_edit("prod", two_mistakes)
     assert message.startswith("2 problem(s) in stage file environments/prod.toml")
 
 

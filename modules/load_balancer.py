@@ -45,21 +45,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
@@ -81,6 +67,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
     Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
 )
 from constructs import Construct
+
+from modules._private_bucket import encrypt_bucket, lock_down_bucket
 
 #: TLS 1.3 with TLS 1.2 fallback for older clients (FSBP ELB.17 / checkov CKV_AWS_103 accept it).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -229,20 +217,8 @@ class PublicLoadBalancer(Construct):
                           force_destroy=not props.deletion_protection, tags={"Name": f"{name}-alb-logs", **props.tags})
         #: Access-log bucket name, for Athena queries and the monitoring tier.
         self.access_log_bucket_name: str = bucket.bucket
-        S3BucketPublicAccessBlock(self, "access-log-bucket-public-access-block", bucket=bucket.id,
-                                  block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-                                  restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, "access-log-bucket-ownership", bucket=bucket.id,
-                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-        S3BucketVersioningA(self, "access-log-bucket-versioning", bucket=bucket.id,
-                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
-        # SSE-S3: the only server-side encryption ALB log delivery can write.
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "access-log-bucket-encryption", bucket=bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256")))])
+        lock_down_bucket(self, "access-log-bucket", bucket.id)
+        encrypt_bucket(self, "access-log-bucket", bucket.id)  # SSE-S3: the only encryption ALB log delivery can write
         S3BucketLifecycleConfiguration(
             self, "access-log-bucket-lifecycle", bucket=bucket.id,
             rule=[S3BucketLifecycleConfigurationRule(

@@ -28,22 +28,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
+
+from modules._private_bucket import encrypt_bucket, lock_down_bucket
 
 PROTECTED = TerraformResourceLifecycle(prevent_destroy=True)
 
@@ -82,19 +70,8 @@ class TerraformStateStore(Construct):
 
         self.bucket = S3Bucket(self, "state-bucket", bucket=props.bucket_name, tags=props.tags, lifecycle=PROTECTED)
         bucket_id = self.bucket.id
-        S3BucketPublicAccessBlock(self, "state-bucket-public-access-block", bucket=bucket_id, block_public_acls=True,
-                                  block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, "state-bucket-ownership", bucket=bucket_id,
-                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-        S3BucketVersioningA(self, "state-bucket-versioning", bucket=bucket_id,
-                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "state-bucket-encryption", bucket=bucket_id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                bucket_key_enabled=True,
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.kms_key.arn)))])
+        lock_down_bucket(self, "state-bucket", bucket_id)
+        encrypt_bucket(self, "state-bucket", bucket_id, kms_key_arn=self.kms_key.arn)
         S3BucketLifecycleConfiguration(
             self, "state-bucket-lifecycle", bucket=bucket_id,
             rule=[S3BucketLifecycleConfigurationRule(

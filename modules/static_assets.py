@@ -59,22 +59,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleTransition,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
+
+from modules._private_bucket import encrypt_bucket, lock_down_bucket
 
 #: AWS managed cache policy "Managed-CachingOptimized" (the same id in every account).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -145,12 +133,7 @@ class StaticAssets(Construct):
         #: The assets bucket, for the app's configuration.
         self.bucket_name: str = self.bucket.bucket
         self.bucket_arn: str = self.bucket.arn
-        S3BucketPublicAccessBlock(self, "bucket-public-access-block", bucket=bucket_id, block_public_acls=True,
-                                  block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, "bucket-ownership", bucket=bucket_id,
-                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-        S3BucketVersioningA(self, "bucket-versioning", bucket=bucket_id,
-                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+        lock_down_bucket(self, "bucket", bucket_id)
         S3BucketLoggingA(self, "bucket-logging", bucket=bucket_id, target_bucket=self.log_bucket.id,
                          target_prefix=S3_ACCESS_LOG_PREFIX)
         S3BucketLifecycleConfiguration(self, "bucket-lifecycle", bucket=bucket_id, rule=[
@@ -199,13 +182,7 @@ class StaticAssets(Construct):
         KmsAlias(self, "key-alias", name=f"alias/{name}-assets", target_key_id=self.kms_key.key_id)
         #: The bucket's KMS key.
         self.kms_key_arn: str = self.kms_key.arn
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "bucket-encryption", bucket=bucket_id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                bucket_key_enabled=True,
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.kms_key.arn)))])
+        encrypt_bucket(self, "bucket", bucket_id, kms_key_arn=self.kms_key.arn)
 
         statements = [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                        "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
@@ -231,21 +208,11 @@ class StaticAssets(Construct):
     def _log_bucket(self, account_id: str) -> S3Bucket:
         props = self.props
         bucket = S3Bucket(self, "log-bucket", bucket=f"{props.name}-assets-logs-{account_id}", tags=props.tags)
-        S3BucketPublicAccessBlock(self, "log-bucket-public-access-block", bucket=bucket.id, block_public_acls=True,
-                                  block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
         # CloudFront standard logging writes through an ACL grant, which BucketOwnerEnforced would refuse;
         # BucketOwnerPreferred still makes the bucket owner own every object. Without CloudFront: no ACLs.
         ownership = "BucketOwnerPreferred" if props.cloudfront_enabled else "BucketOwnerEnforced"
-        S3BucketOwnershipControls(self, "log-bucket-ownership", bucket=bucket.id,
-                                  rule=S3BucketOwnershipControlsRule(object_ownership=ownership))
-        S3BucketVersioningA(self, "log-bucket-versioning", bucket=bucket.id,
-                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "log-bucket-encryption", bucket=bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256")))])
+        lock_down_bucket(self, "log-bucket", bucket.id, object_ownership=ownership)
+        encrypt_bucket(self, "log-bucket", bucket.id)  # SSE-S3: CloudFront standard logging cannot write SSE-KMS
         S3BucketLifecycleConfiguration(self, "log-bucket-lifecycle", bucket=bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs", status="Enabled",

@@ -43,7 +43,9 @@ def test_overlapping_subnets_are_rejected():
 
 
 def test_subnet_outside_the_vpc_is_rejected():
-    message = rejection_of_edit("staging", lambda raw: raw["network"]["private_data_subnets"].__setitem__(2, "10.99.0.0/24"))
+    def move_a_data_subnet_out(raw):
+        raw["network"]["private_data_subnets"][2] = "10.99.0.0/24"
+    message = rejection_of_edit("staging", move_a_data_subnet_out)
     assert "network.private_data_subnets[2] = '10.99.0.0/24': outside the VPC 10.20.0.0/16" in message
     assert "allowed: a CIDR inside 10.20.0.0/16" in message
 

@@ -41,6 +41,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules._key_policy import account_administers_key
+
 REDIS_PORT = 6379
 
 
@@ -101,9 +103,7 @@ class BookingCache(Construct):
             self, "key", description=f"{name}: cache data at rest and its connection parameters",
             enable_key_rotation=True,
             deletion_window_in_days=30, tags=props.tags,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Sid": "AccountAdministersKey", "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}]}))
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(account_id)]}))
 
         self.security_group = SecurityGroup(
             self, "security-group", name_prefix=f"{name}-cache-", vpc_id=props.vpc_id,

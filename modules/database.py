@@ -40,6 +40,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules._key_policy import account_administers_key
+
 #: Per engine: parameter group family prefix, the parameter that forces TLS, the logs to export.
 ENGINES = {
     "mysql": {"family": "mysql{major}", "tls": ("require_secure_transport", "1"),
@@ -142,9 +144,7 @@ class BookingDatabase(Construct):
             self, "key",
             description=f"{name}: database storage, Performance Insights, master secret, connection parameters",
             enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Sid": "AccountAdministersKey", "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}]}))
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(account_id)]}))
 
         self.security_group = SecurityGroup(
             self, "security-group", name_prefix=f"{name}-db-", vpc_id=props.vpc_id,

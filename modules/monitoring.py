@@ -34,6 +34,8 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from modules._key_policy import account_administers_key
+
 #: AWS services that publish to the alarm topic (alarms, RDS and ElastiCache event notifications).
 PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "elasticache.amazonaws.com")
 
@@ -54,12 +56,6 @@ class StageAlertingProps:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def _account_root_statement(partition: str, account_id: str) -> dict[str, Any]:
-    # The account administers the key through IAM; without it the key would be unmanageable.
-    return {"Sid": "AccountAdministersKey", "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}
-
-
 class StageAlerting(Construct):
     """The stage's alarm topic (KMS-encrypted, e-mail subscribers) and, in prod, the log KMS key."""
 
@@ -76,7 +72,7 @@ class StageAlerting(Construct):
             self, "alarm-topic-key", description=f"Encrypts the {name} alarm topic", enable_key_rotation=True,
             deletion_window_in_days=30, tags=props.tags,
             policy=json.dumps({"Version": "2012-10-17", "Statement": [
-                _account_root_statement(partition, account_id),
+                account_administers_key(account_id, partition),
                 {"Sid": "PublishingServicesUseKey", "Effect": "Allow",
                  "Principal": {"Service": list(PUBLISHING_SERVICES)},
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
@@ -117,7 +113,7 @@ class StageAlerting(Construct):
                 self, "log-key", description=f"Encrypts the {name} CloudWatch log groups", enable_key_rotation=True,
                 deletion_window_in_days=30, tags=props.tags,
                 policy=json.dumps({"Version": "2012-10-17", "Statement": [
-                    _account_root_statement(partition, account_id),
+                    account_administers_key(account_id, partition),
                     # Only CloudWatch Logs of this region, and only for this account's log groups.
                     {"Sid": "CloudWatchLogsUseKey", "Effect": "Allow",
                      "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},

@@ -31,6 +31,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
+from modules._key_policy import account_administers_key
 from modules._private_bucket import encrypt_bucket, lock_down_bucket
 
 PROTECTED = TerraformResourceLifecycle(prevent_destroy=True)
@@ -59,12 +60,7 @@ class TerraformStateStore(Construct):
         self.kms_key = KmsKey(
             self, "state-key", description="Encrypts the Terraform state bucket and lock table",
             enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
-            policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Sid": "AccountAdministersKey", "Effect": "Allow",
-                               "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                               "Action": "kms:*", "Resource": "*"}],
-            }),
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(account_id)]}),
             lifecycle=PROTECTED)
         KmsAlias(self, "state-key-alias", name="alias/digital-booking-terraform-state", target_key_id=self.kms_key.key_id)
 

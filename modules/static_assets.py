@@ -62,6 +62,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
+from modules._key_policy import account_administers_key
 from modules._private_bucket import encrypt_bucket, lock_down_bucket
 
 #: AWS managed cache policy "Managed-CachingOptimized" (the same id in every account).
@@ -165,9 +166,7 @@ class StaticAssets(Construct):
         if props.cloudfront_enabled:
             self._distribution()
 
-        key_statements = [{"Sid": "AccountAdministersKey", "Effect": "Allow",
-                           "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                           "Action": "kms:*", "Resource": "*"}]
+        key_statements = [account_administers_key(account_id, partition)]
         if self.distribution_arn is not None:
             # OAC signs the S3 request; with SSE-KMS CloudFront also needs to decrypt, and only this
             # distribution may.

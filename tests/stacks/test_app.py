@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 import pytest
 
@@ -44,18 +43,3 @@ def test_main_reports_a_bad_stage_name_and_exits_2(monkeypatch, capsys):
     monkeypatch.setenv(STAGES_VARIABLE, "qa")
     assert main.main() == 2
     assert "unknown stage 'qa': allowed: dev, prod, staging" in capsys.readouterr().err
-
-
-def test_provider_package_is_loaded_lightly():
-    """The fast loader is in place: the package is the stand-in, and only used submodules load."""
-    package = sys.modules["cdktf_cdktf_provider_aws"]
-    assert "light loader" in (package.__doc__ or "")
-    loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.")]
-    assert 1 < len(loaded) < 200, len(loaded)  # the real __init__ would load ~2,200
-
-
-def test_attribute_access_on_the_light_package_loads_one_submodule():
-    import cdktf_cdktf_provider_aws as aws
-    assert aws.vpc.Vpc.__name__ == "Vpc"
-    with pytest.raises(AttributeError):
-        aws.no_such_resource  # noqa: B018

@@ -171,18 +171,28 @@ def _drift(plan_json: dict[str, Any]) -> dict[str, list[str]]:
             if change["change"]["actions"] not in (["no-op"], ["read"])}
 
 
-_RULE_NOT_FOUND = re.compile(r"Security Group Rule \((sgr-[0-9a-f]+)\).*?InvalidPermission\.NotFound", re.S)
+#: A delete the emulator answered with "<thing>NotFound", and the id it was for. Terraform prints
+#: one "Error: deleting <what> (<id>): ... api error <Code>: ..." per failed delete.
+_GONE_ON_DELETE = re.compile(
+    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error [\w.]*NotFound\b", re.S)
+
+
+def resources_already_gone(destroy_output: str) -> set[str]:
+    """Ids whose delete failed only because the emulator no longer had them."""
+    return set(_GONE_ON_DELETE.findall(destroy_output))
 
 
 def _destroy(work: Path, endpoint: str, log: Callable[[str], None]) -> None:
-    """``terraform destroy``, working around one moto 5.2.5 quirk: deleting a security group rule
-    moto no longer has (seen on egress rules that reference another group) answers
-    InvalidPermission.NotFound. Such a rule is gone already, so it leaves the state and destroy reruns."""
+    """``terraform destroy``, working around one moto 5.2.5 quirk: a delete of something moto has
+    already forgotten answers a NotFound error (seen on security group egress rules that reference
+    another group, InvalidPermission.NotFound, and once on the target group, TargetGroupNotFound,
+    when a delete call was retried). Such a resource is gone already, which is what destroy wants:
+    it leaves the state and destroy reruns. Any other failure stops the sandbox."""
     for attempt in range(3):
         result = emulator.destroy(work, endpoint, check=False)
         if result.returncode == 0:
             return
-        gone = set(_RULE_NOT_FOUND.findall(result.stdout + result.stderr))
+        gone = resources_already_gone(result.stdout + result.stderr)
         if not gone or attempt == 2:
             raise RuntimeError(f"terraform destroy failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         state = json.loads(emulator.terraform(work, ["show", "-json"], endpoint).stdout)

@@ -81,3 +81,29 @@ def test_sandbox_deploys_replans_and_destroys_dev(synth_dir: Path, tmp_path: Pat
     assert not report.left_after_destroy, log
     assert "==> terraform destroy" in log and "==> emulator stopped" in log
     assert ("drift: none" in log) or ("drift: the re-plan would change" in log)
+
+
+TARGET_GROUP_GONE = (  # from a real `make sandbox` run (2026-11-29)
+    "Error: deleting ELBv2 Target Group (arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/"
+    "digital-booking-dev-app/4180ced0acce7cab): operation error Elastic Load Balancing v2: DeleteTargetGroup, "
+    "https response error StatusCode: 400, RequestID: gIc6VjA0, api error TargetGroupNotFound: One or more target "
+    "groups not found\n")
+RULE_GONE = (
+    "Error: deleting VPC Security Group Rule (sgr-0a1b2c3d4e5f60718): operation error EC2: "
+    "RevokeSecurityGroupEgress, https response error StatusCode: 400, RequestID: 1f2e, api error "
+    "InvalidPermission.NotFound: The specified rule does not exist in this security group.\n")
+STILL_IN_USE = (
+    "Error: deleting EC2 Subnet (subnet-0123456789abcdef0): operation error EC2: DeleteSubnet, https response "
+    "error StatusCode: 400, RequestID: 9c8d, api error DependencyViolation: The subnet has dependencies\n")
+
+
+def test_deletes_answered_not_found_name_the_resources_already_gone() -> None:
+    assert sandbox.resources_already_gone(TARGET_GROUP_GONE + "\n" + RULE_GONE) == {
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/digital-booking-dev-app/4180ced0acce7cab",
+        "sgr-0a1b2c3d4e5f60718"}
+
+
+def test_other_delete_failures_are_not_taken_for_gone_resources() -> None:
+    # The subnet's error must not borrow the NotFound of the error after it.
+    assert sandbox.resources_already_gone(STILL_IN_USE + "\n" + RULE_GONE) == {"sgr-0a1b2c3d4e5f60718"}
+    assert sandbox.resources_already_gone(STILL_IN_USE) == set()

@@ -2,7 +2,8 @@
 
 Runs each measurement in a fresh interpreter, interleaved so machine noise hits both alike,
 and prints the median wall time of each, their ratio, and the median peak memory of each
-(the largest process: Python or the jsii kernel's Node.js). Usage: ``make bench`` or ``.venv/bin/python -m tools.benchmark --runs 5``.
+(the largest process: Python or the jsii kernel's Node.js).
+Usage: ``make bench`` or ``.venv/bin/python -m tools.benchmark --runs 5``.
 """
 
 from __future__ import annotations

@@ -45,6 +45,14 @@ def run_node(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([NODE, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
+@pytest.fixture(scope="module")
+def preloaded_index(provider_index: Path) -> dict:
+    """What REQUIRE_INDEX prints when Node.js runs with the preload."""
+    result = run_node("--require", str(_provider_import.NODE_PRELOAD), "-e", REQUIRE_INDEX, str(provider_index))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_provider_package_is_loaded_lightly():
     """The Python stand-in is in place, and only used submodules load."""
     package = sys.modules["cdktf_cdktf_provider_aws"]
@@ -67,19 +75,16 @@ def test_the_index_requires_every_resource_module_without_the_preload(provider_i
     assert "Cannot find module './" in result.stderr
 
 
-def test_with_the_preload_the_index_compiles_no_resource_module(provider_index):
-    result = run_node("--require", str(_provider_import.NODE_PRELOAD), "-e", REQUIRE_INDEX, str(provider_index))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["compiled"] == [str(provider_index)]
+def test_with_the_preload_the_index_compiles_no_resource_module(provider_index, preloaded_index):
+    assert preloaded_index["compiled"] == [str(provider_index)]
 
 
-def test_with_the_preload_the_index_exports_the_same_names_in_the_same_order(provider_index):
+def test_with_the_preload_the_index_exports_the_same_names_in_the_same_order(provider_index, preloaded_index):
     # The eager index creates its names in its `exports.a = exports.b = ... = void 0;` lines; a chained
     # assignment sets the rightmost first, so each line creates its names last to first.
     declared = [name for line in re.findall(r"^exports\.\w+ = .* = void 0;$", provider_index.read_text(), re.M)
                 for name in reversed(re.findall(r"exports\.(\w+) = ", line))]
-    result = run_node("--require", str(_provider_import.NODE_PRELOAD), "-e", REQUIRE_INDEX, str(provider_index))
-    names = json.loads(result.stdout)["names"]
+    names = preloaded_index["names"]
     assert len(names) > 2000 and names == declared
 
 

@@ -78,7 +78,7 @@ def install() -> None:
         except ModuleNotFoundError as error:
             raise AttributeError(f"module {PACKAGE!r} has no attribute {name!r}") from error
 
-    package.__getattr__ = _lazy_submodule  # type: ignore[attr-defined]
+    package.__getattr__ = _lazy_submodule  # type: ignore[method-assign]
     sys.modules[PACKAGE] = package
     preload = contextlib.nullcontext() if jsii_kernel_started() else node_preload(NODE_PRELOAD)
     try:

@@ -11,17 +11,18 @@
   (Multi-AZ). Daily snapshots with retention (and a final one on delete), slow log to CloudWatch,
   events to the alarm topic.
 - Where the app finds it: SecureString SSM parameters (this tier's key) under
-  ``/digital-booking/<name>/cache/``, readable and decryptable by the client role only.
+  ``/digital-booking/<name>/cache/``, readable and decryptable only by the roles
+  :meth:`BookingCache.grant_connect` names; :meth:`BookingCache.allow_from` admits a client's
+  security group on the Redis port (both sides of the rule).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.elasticache_parameter_group import (
     ElasticacheParameterGroup,
     ElasticacheParameterGroupParameter,
@@ -34,168 +35,187 @@ from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetG
 from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules._key_policy import account_administers_key
+from modules.kit import (
+    Connectable,
+    Grantee,
+    StageContext,
+    connection_parameters,
+    customer_managed_key,
+    decrypt_parameters_statement,
+    log_group,
+    policy_document,
+    read_parameters_statement,
+)
+from modules.network import Network
+from modules.settings import (
+    RETENTIONS,
+    SectionProblems,
+    check_range,
+    check_retention,
+    check_windows,
+    require_valid,
+    setting,
+)
 
 REDIS_PORT = 6379
 
 
-@dataclass(frozen=True)
-class BookingCacheProps:
-    """What the cache tier needs. Every field has a default; a stage overrides what it must."""
+CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+REDIS_VERSIONS = ("7.0", "7.1")
 
-    #: Prefix of every resource name, e.g. ``digital-booking-dev``.
-    name: str = "digital-booking"
-    #: Region, for the ARNs of the SSM parameters the client may read.
-    region: str = "eu-west-1"
-    #: VPC of the cache security group.
-    vpc_id: str = ""
-    #: Private-data subnets, one per AZ.
-    subnet_ids: tuple[str, ...] = ()
-    #: The only security group allowed to connect (the app servers'); gets a matching egress rule.
-    client_security_group_id: str = ""
-    #: Role allowed to connect (IAM auth) and read the connection parameters; None: nobody.
-    client_role_name: str | None = None
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """[cache]: the Redis replication group in front of the database."""
+
     #: Node type of every node (vertical sizing).
-    node_type: str = "cache.t4g.small"
+    node_type: str = setting("cache.t4g.small", allowed=(
+        "an ElastiCache node type 'cache.<family>.<size>', e.g. 'cache.r7g.large'"))
     #: Nodes: one primary and ``node_count - 1`` replicas (horizontal read scaling).
-    node_count: int = 2
+    node_count: int = setting(2, allowed=(
+        "1 to 6 nodes: a primary and node_count-1 replicas (at least 2 with automatic failover)"))
     #: Promote a replica automatically when the primary fails; spreads nodes over AZs (Multi-AZ).
-    automatic_failover: bool = True
-    #: Redis engine version.
-    engine_version: str = "7.1"
+    automatic_failover: bool = setting(True, allowed=(
+        "true or false: promote a replica in another AZ when the primary fails (true in production)"))
+    engine_version: str = setting("7.1", allowed="a Redis 7 version: '7.0' or '7.1'")
     #: Eviction policy when memory is full.
-    maxmemory_policy: str = "allkeys-lru"
+    maxmemory_policy: Literal["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl"] = setting(
+        "allkeys-lru", allowed=(
+            "'allkeys-lru' (read-through cache: evict the least recently used key), 'allkeys-lfu', 'volatile-lru',"
+            " 'volatile-lfu' or 'volatile-ttl'"))
     #: Days of daily snapshots (0: none).
-    snapshot_retention_days: int = 1
-    #: Daily snapshot window (UTC).
-    snapshot_window: str = "01:00-02:00"
-    #: Weekly maintenance window (UTC).
-    maintenance_window: str = "sun:04:30-sun:05:30"
+    snapshot_retention_days: int = setting(1, allowed="0 to 35 days of daily snapshots")
+    snapshot_window: str = setting("01:00-02:00", allowed=(
+        "'hh:mm-hh:mm' in UTC, at least 60 minutes, outside maintenance_window"))
+    maintenance_window: str = setting("sun:04:30-sun:05:30", allowed=(
+        "'ddd:hh:mm-ddd:hh:mm' in UTC, at least 60 minutes, outside snapshot_window"))
     #: Days the slow log is kept.
-    log_retention_days: int = 30
-    #: KMS key for the slow-log group; None uses CloudWatch's own encryption.
-    log_kms_key_arn: str | None = None
-    #: SNS topic for ElastiCache events (failover, node replaced...); None: no notifications.
-    alarm_topic_arn: str | None = None
-    #: Tags for resources of this tier (the provider adds the stage's default tags).
-    tags: dict[str, str] = field(default_factory=dict)
+    log_retention_days: int = setting(30, allowed=f"a CloudWatch retention: {RETENTIONS}")
+
+    def check(self, problems: SectionProblems, region: str) -> None:
+        if not CACHE_NODE_TYPE.match(self.node_type):
+            problems.add("node_type", self.node_type, "not an ElastiCache node type",
+                         "'cache.<family>.<size>', e.g. 'cache.r7g.large'")
+        check_range(problems, "node_count", self.node_count, 1, 6)
+        if self.automatic_failover and self.node_count < 2:
+            problems.add("node_count", self.node_count, "automatic failover needs a replica to promote",
+                         "2 to 6 when automatic_failover is true")
+        if self.engine_version not in REDIS_VERSIONS:
+            problems.add("engine_version", self.engine_version, "not a supported Redis version", "'7.0' or '7.1'")
+        check_range(problems, "snapshot_retention_days", self.snapshot_retention_days, 0, 35)
+        check_windows(problems, "snapshot_window", self.snapshot_window, self.maintenance_window, 60, "ElastiCache")
+        check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
 class BookingCache(Construct):
     """The Redis replication group and what it needs. See the module docstring."""
 
-    def __init__(self, scope: Construct, id_: str, props: BookingCacheProps = BookingCacheProps()) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: CacheSettings, context: StageContext, *,
+                 network: Network) -> None:
         super().__init__(scope, id_)
-        if props.automatic_failover and props.node_count < 2:
-            raise ValueError(f"BookingCacheProps.node_count = {props.node_count}: automatic failover needs 2 or more")
-        name = props.name
+        require_valid(settings, context.region)
+        self.settings = settings
+        self.context = context
+        name = context.name
         self.port: int = REDIS_PORT
-        account_id = DataAwsCallerIdentity(self, "account").account_id
 
-        self.kms_key = KmsKey(
-            self, "key", description=f"{name}: cache data at rest and its connection parameters",
-            enable_key_rotation=True,
-            deletion_window_in_days=30, tags=props.tags,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(account_id)]}))
+        self.kms_key = customer_managed_key(self, "key", context.account,
+                                            f"{name}: cache data at rest and its connection parameters",
+                                            tags=context.tags)
 
         self.security_group = SecurityGroup(
-            self, "security-group", name_prefix=f"{name}-cache-", vpc_id=props.vpc_id,
+            self, "security-group", name_prefix=f"{name}-cache-", vpc_id=network.vpc_id,
             description=f"{name} cache: Redis port from the app servers only",
-            tags={"Name": f"{name}-cache", **props.tags},
+            tags=context.named(f"{name}-cache"),
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
         #: The cache's security group (no egress rules: the cache starts no connections).
         self.security_group_id: str = self.security_group.id
-        VpcSecurityGroupIngressRule(
-            self, "ingress-from-clients", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=props.client_security_group_id,
-            description="Redis (TLS) from the app servers")
-        VpcSecurityGroupEgressRule(
-            self, "client-egress-to-cache", security_group_id=props.client_security_group_id, ip_protocol="tcp",
-            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=self.security_group.id,
-            description="App servers to the Redis cache")
 
         subnet_group = ElasticacheSubnetGroup(self, "subnet-group", name=f"{name}-cache",
-                                              subnet_ids=list(props.subnet_ids),
-                                              description=f"{name} cache: private-data subnets", tags=props.tags)
+                                              subnet_ids=list(network.private_data_subnet_ids),
+                                              description=f"{name} cache: private-data subnets",
+                                              tags=context.resource_tags)
         parameter_group = ElasticacheParameterGroup(
             self, "parameter-group", name=f"{name}-redis7", family="redis7",
             description=f"{name}: read-through cache eviction",
-            parameter=[ElasticacheParameterGroupParameter(name="maxmemory-policy", value=props.maxmemory_policy)],
-            tags=props.tags)
+            parameter=[ElasticacheParameterGroupParameter(name="maxmemory-policy", value=settings.maxmemory_policy)],
+            tags=context.resource_tags)
 
         # RBAC: the mandatory "default" user is off; the app's user authenticates with IAM (no password).
         default_user = ElasticacheUser(
             self, "default-user", user_id=f"{name}-default", user_name="default", engine="redis",
             access_string="off -@all",
             authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
-            tags=props.tags)
+            tags=context.resource_tags)
         self.app_user = ElasticacheUser(
             self, "app-user", user_id=f"{name}-app", user_name=f"{name}-app", engine="redis",
             access_string="on ~* +@all -@dangerous", authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
-            tags=props.tags)
+            tags=context.resource_tags)
         user_group = ElasticacheUserGroup(self, "user-group", user_group_id=f"{name}-cache-users", engine="redis",
-                                          user_ids=[default_user.user_id, self.app_user.user_id], tags=props.tags)
+                                          user_ids=[default_user.user_id, self.app_user.user_id],
+                                          tags=context.resource_tags)
 
-        self.slow_log_group = CloudwatchLogGroup(
-            self, "slow-log", name=f"/digital-booking/{name}/cache/slow-log",
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn, tags=props.tags)
+        self.slow_log_group = log_group(self, "slow-log", context, f"/digital-booking/{name}/cache/slow-log",
+                                        settings.log_retention_days)
 
         group_id = f"{name}-cache"
-        failover = props.automatic_failover
+        failover = settings.automatic_failover
+        keeps_snapshots = settings.snapshot_retention_days > 0
         self.replication_group = ElasticacheReplicationGroup(
             self, "replication-group", replication_group_id=group_id, description=f"{name} read-through cache",
-            engine="redis", engine_version=props.engine_version, node_type=props.node_type,
-            num_cache_clusters=props.node_count, port=REDIS_PORT, parameter_group_name=parameter_group.name,
+            engine="redis", engine_version=settings.engine_version, node_type=settings.node_type,
+            num_cache_clusters=settings.node_count, port=REDIS_PORT, parameter_group_name=parameter_group.name,
             subnet_group_name=subnet_group.name, security_group_ids=[self.security_group.id],
             automatic_failover_enabled=failover, multi_az_enabled=failover,
             # In provider 5.100 these two are strings, not booleans.
             at_rest_encryption_enabled="true", auto_minor_version_upgrade="true", kms_key_id=self.kms_key.arn,
             transit_encryption_enabled=True, transit_encryption_mode="required",
             user_group_ids=[user_group.user_group_id],
-            snapshot_retention_limit=props.snapshot_retention_days,
-            snapshot_window=props.snapshot_window if props.snapshot_retention_days else None,
+            snapshot_retention_limit=settings.snapshot_retention_days,
+            snapshot_window=settings.snapshot_window if keeps_snapshots else None,
             # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.
-            final_snapshot_identifier=f"{group_id}-final" if props.snapshot_retention_days else None,
-            maintenance_window=props.maintenance_window, notification_topic_arn=props.alarm_topic_arn,
+            final_snapshot_identifier=f"{group_id}-final" if keeps_snapshots else None,
+            maintenance_window=settings.maintenance_window, notification_topic_arn=context.alarm_topic_arn,
             log_delivery_configuration=[ElasticacheReplicationGroupLogDeliveryConfiguration(
                 destination=self.slow_log_group.name, destination_type="cloudwatch-logs", log_format="json",
                 log_type="slow-log")],
-            apply_immediately=False, tags=props.tags)
+            apply_immediately=False, tags=context.resource_tags)
 
         #: What the monitoring tier and the outputs need. Member ids follow ElastiCache's naming.
         self.replication_group_id: str = self.replication_group.replication_group_id
-        self.member_cluster_ids: list[str] = [f"{group_id}-{n:03d}" for n in range(1, props.node_count + 1)]
+        self.member_cluster_ids: list[str] = [f"{group_id}-{n:03d}" for n in range(1, settings.node_count + 1)]
         self.primary_endpoint_address: str = self.replication_group.primary_endpoint_address
         self.reader_endpoint_address: str = self.replication_group.reader_endpoint_address
         self.slow_log_group_name: str = self.slow_log_group.name
         self.app_user_name: str = self.app_user.user_name
 
-        prefix = f"/digital-booking/{name}/cache"
-        for key, value in (("primary-endpoint", self.primary_endpoint_address),
-                           ("reader-endpoint", self.reader_endpoint_address), ("port", str(REDIS_PORT)),
-                           ("user", self.app_user_name), ("replication-group-id", self.replication_group_id)):
-            # SecureString under this tier's key although nothing here is secret (checkov CKV2_AWS_34).
-            SsmParameter(self, f"parameter-{key}", name=f"{prefix}/{key}", type="SecureString", key_id=self.kms_key.arn,
-                         value=value,
-                         description=f"{name} cache {key.replace('-', ' ')} (no secret values)", tags=props.tags)
-        self.parameter_path: str = prefix
-        if props.client_role_name:
-            IamRolePolicy(self, "client-connect-policy", name=f"{name}-connect-cache", role=props.client_role_name,
-                          policy=json.dumps({"Version": "2012-10-17", "Statement": [
-                              {"Sid": "ConnectWithIam", "Effect": "Allow", "Action": "elasticache:Connect",
-                               "Resource": [self.replication_group.arn, self.app_user.arn]},
-                              {"Sid": "DecryptConnectionParameters", "Effect": "Allow", "Action": "kms:Decrypt",
-                               "Resource": self.kms_key.arn,
-                               "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{props.region}.amazonaws.com"}}},
-                              {"Sid": "ReadConnectionParameters", "Effect": "Allow",
-                               "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-                               "Resource": [f"arn:aws:ssm:{props.region}:{account_id}:parameter{prefix}",
-                                            f"arn:aws:ssm:{props.region}:{account_id}:parameter{prefix}/*"]}]}))
+        #: Where the app finds the cache (SSM parameters under this path).
+        self.parameter_path: str = connection_parameters(self, context, "cache", self.kms_key.arn, {
+            "primary-endpoint": self.primary_endpoint_address, "reader-endpoint": self.reader_endpoint_address,
+            "port": str(REDIS_PORT), "user": self.app_user_name, "replication-group-id": self.replication_group_id})
+
+    def allow_from(self, client: Connectable) -> None:
+        """Let ``client`` reach the Redis port: ingress here, egress on the client's group."""
+        VpcSecurityGroupIngressRule(
+            self, "ingress-from-clients", security_group_id=self.security_group.id, ip_protocol="tcp",
+            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=client.security_group_id,
+            description=f"Redis (TLS) from the {client.connection_label}")
+        VpcSecurityGroupEgressRule(
+            self, "client-egress-to-cache", security_group_id=client.security_group_id, ip_protocol="tcp",
+            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=self.security_group.id,
+            description=f"{client.connection_label.capitalize()} to the Redis cache")
+
+    def grant_connect(self, role: Grantee) -> None:
+        """Let ``role`` connect as the app user (IAM authentication) and find the cache."""
+        context = self.context
+        IamRolePolicy(self, "client-connect-policy", name=f"{context.name}-connect-cache", role=role.name,
+                      policy=policy_document(
+                          {"Sid": "ConnectWithIam", "Effect": "Allow", "Action": "elasticache:Connect",
+                           "Resource": [self.replication_group.arn, self.app_user.arn]},
+                          decrypt_parameters_statement(context, self.kms_key.arn),
+                          read_parameters_statement(context, self.parameter_path)))

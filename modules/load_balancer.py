@@ -11,21 +11,18 @@
 - Optional WAFv2 web ACL: AWS managed rule groups (common, known bad inputs, IP reputation,
   anonymous IP) and a per-IP rate limit, logging to its own ``aws-waf-logs-`` log group.
 
-The security group's egress to the app servers is created by whoever owns the targets (the
-app-server fleet adds it with its own ingress rule), so this tier knows nothing of them.
+The targets register themselves (``AppServerFleet.register_with``) and write both sides of the
+security-group rule between the ALB and them, so this tier knows nothing of them but their port.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cdktf import TerraformIterator, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
@@ -68,7 +65,10 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from modules._private_bucket import encrypt_bucket, lock_down_bucket
+from modules.kit import StageContext, deny_insecure_transport, encrypt_bucket, lock_down_bucket, log_group, \
+    policy_document
+from modules.network import Network
+from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, require_valid, setting
 
 #: TLS 1.3 with TLS 1.2 fallback for older clients (FSBP ELB.17 / checkov CKV_AWS_103 accept it).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -84,60 +84,106 @@ def aws_name(base: str, suffix: str, limit: int = 32) -> str:
     return (base[: limit - len(suffix) - 1].rstrip("-") + "-" + suffix)
 
 
-@dataclass(frozen=True)
-class LoadBalancerProps:
-    """What the load balancer tier needs. Every field has a default; a stage overrides what it must."""
+ACM_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
+DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/%!$&'()*+,;=:@?-]{0,1023}$")
 
-    #: Prefix of every resource name, e.g. ``digital-booking-dev``.
-    name: str = "digital-booking"
-    #: VPC of the ALB's security group and the target group.
-    vpc_id: str = ""
-    #: Public subnets, one per AZ: the ALB has a node in each.
-    public_subnet_ids: tuple[str, ...] = ()
-    #: Port the app servers listen on (target group port).
-    app_port: int = 8080
-    #: Path the target group's health check requests; 2xx/3xx is healthy.
-    health_check_path: str = "/health"
-    #: Port of the health check; None checks the traffic (app) port.
-    health_check_port: int | None = None
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    """[load_balancer]: the public ALB, its certificate (HTTPS), access logs and WAF."""
+
     #: Existing ACM certificate (same region) for HTTPS; None requests one for ``domain_name`` if set.
-    certificate_arn: str | None = None
+    certificate_arn: str | None = setting(None, allowed=(
+        "an ACM certificate ARN such as 'arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>', in the stage's"
+        " region (or leave unset and give domain_name + hosted_zone_name)"))
     #: DNS name the site is served on (alias record to the ALB); None serves on the ALB's own name.
-    domain_name: str | None = None
+    domain_name: str | None = setting(None, allowed=(
+        "a lowercase DNS name such as 'booking.example.com' inside hosted_zone_name (the stack requests and"
+        " DNS-validates its certificate unless certificate_arn is set, and adds the alias record)"))
     #: Public Route 53 zone holding ``domain_name`` (DNS validation and alias record).
-    hosted_zone_name: str | None = None
+    hosted_zone_name: str | None = setting(None, allowed=(
+        "the public Route 53 hosted zone that holds domain_name, e.g. 'example.com'"))
+    #: Path the target group's health check requests; 2xx/3xx is healthy.
+    health_check_path: str = setting("/health", allowed=(
+        "an HTTP path starting with '/', e.g. '/health' (the app must answer it with 2xx/3xx)"))
+    #: Port of the health check; None checks the traffic (app) port.
+    health_check_port: int | None = setting(None, allowed=(
+        "a TCP port 1024-65535 the app answers health checks on (unset: the app port)"))
     #: Refuse deletion of the ALB (and keep its log bucket on destroy).
-    deletion_protection: bool = True
+    deletion_protection: bool = setting(True, allowed="true or false (must be true in a production stage)")
     #: Put a WAFv2 web ACL (managed rules + rate limit) in front of the ALB.
-    waf_enabled: bool = True
+    waf_enabled: bool = setting(True, allowed=(
+        "true or false: a WAFv2 web ACL with AWS managed rules and a rate limit (must be true in production)"))
     #: Requests per client IP in any 5-minute window before the rate rule blocks it.
-    waf_rate_limit: int = 2000
-    #: Seconds an idle client connection is kept open.
-    idle_timeout_seconds: int = 60
-    #: Days access-log objects are kept.
-    access_log_expiration_days: int = 90
+    waf_rate_limit: int = setting(2000, allowed=(
+        "requests per client IP in any 5 minutes before WAF blocks it, 100 to 2000000000"))
     #: Days the WAF log group keeps its events.
-    log_retention_days: int = 90
-    #: KMS key for the WAF log group; None uses CloudWatch's own encryption.
-    log_kms_key_arn: str | None = None
-    #: Tags for resources of this tier (the provider adds the stage's default tags).
-    tags: dict[str, str] = field(default_factory=dict)
+    waf_log_retention_days: int = setting(90, allowed=f"a CloudWatch retention: {RETENTIONS}")
+    #: Days access-log objects are kept.
+    access_log_expiration_days: int = setting(90, allowed="days ALB access logs are kept in their bucket, 1 to 3650")
+    #: Seconds an idle client connection is kept open.
+    idle_timeout_seconds: int = setting(60, allowed="1 to 4000 seconds")
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None or self.domain_name is not None
+
+    def check(self, problems: SectionProblems, region: str) -> None:
+        if self.certificate_arn is not None:
+            if not ACM_ARN.match(self.certificate_arn):
+                problems.add("certificate_arn", self.certificate_arn, "not an ACM certificate ARN",
+                             "arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>")
+            elif self.certificate_arn.split(":")[3] != region:
+                problems.add("certificate_arn", self.certificate_arn,
+                             f"an ALB can only use a certificate of its own region ({region})",
+                             f"an ACM certificate ARN in {region}")
+        if self.domain_name is not None and not DOMAIN_NAME.match(self.domain_name):
+            problems.add("domain_name", self.domain_name, "not a DNS name",
+                         "a lowercase DNS name such as 'booking.example.com'")
+        if self.hosted_zone_name is not None and not DOMAIN_NAME.match(self.hosted_zone_name.rstrip(".")):
+            problems.add("hosted_zone_name", self.hosted_zone_name, "not a DNS zone name",
+                         "a lowercase zone name such as 'example.com'")
+        if (self.domain_name is None) != (self.hosted_zone_name is None):
+            problems.add("hosted_zone_name", self.hosted_zone_name, "domain_name and hosted_zone_name go together",
+                         "both set (alias record, DNS validation) or both unset")
+        elif self.domain_name is not None and self.hosted_zone_name is not None:
+            zone = self.hosted_zone_name.rstrip(".")
+            if not (self.domain_name == zone or self.domain_name.endswith("." + zone)):
+                problems.add("domain_name", self.domain_name, f"not inside the zone {zone!r}",
+                             f"'{zone}' or a name ending in '.{zone}'")
+        if not HEALTH_CHECK_PATH.match(self.health_check_path):
+            problems.add("health_check_path", self.health_check_path,
+                         "not an HTTP path" + ("" if self.health_check_path.startswith("/") else " (no leading '/')"),
+                         "a path starting with '/', at most 1024 characters, e.g. '/health'")
+        if self.health_check_port is not None:
+            check_range(problems, "health_check_port", self.health_check_port, 1024, 65535)
+        check_range(problems, "waf_rate_limit", self.waf_rate_limit, 100, 2_000_000_000)
+        check_retention(problems, "waf_log_retention_days", self.waf_log_retention_days)
+        check_range(problems, "access_log_expiration_days", self.access_log_expiration_days, 1, 3650)
+        check_range(problems, "idle_timeout_seconds", self.idle_timeout_seconds, 1, 4000)
 
 
 class PublicLoadBalancer(Construct):
     """Internet-facing ALB, listeners, target group, access logs, certificate and WAF. See the module docstring."""
 
-    def __init__(self, scope: Construct, id_: str, props: LoadBalancerProps = LoadBalancerProps()) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: LoadBalancerSettings, context: StageContext, *,
+                 network: Network, target_port: int) -> None:
         super().__init__(scope, id_)
-        self.props = props
-        name = props.name
-        self.https_enabled: bool = props.certificate_arn is not None or props.domain_name is not None
+        require_valid(settings, context.region)
+        self.settings = settings
+        self.context = context
+        name = context.name
+        self.https_enabled: bool = settings.https
+        #: Port the targets serve on, and the port the health check uses (None: the same).
+        self.target_port: int = target_port
+        self.health_check_port: int | None = settings.health_check_port
 
         self.security_group = SecurityGroup(
-            self, "security-group", name_prefix=f"{name}-alb-", vpc_id=props.vpc_id,
+            self, "security-group", name_prefix=f"{name}-alb-", vpc_id=network.vpc_id,
             description=f"Public ALB of {name}: HTTP(S) in from the internet, app port out to the app servers",
-            tags={"Name": f"{name}-alb", **props.tags}, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
-        #: The ALB's security group, for the app servers' ingress rule.
+            tags=context.named(f"{name}-alb"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        #: The ALB's security group (its targets add the rules between it and them).
         self.security_group_id: str = self.security_group.id
         listener_ports = (443, 80) if self.https_enabled else (80,)
         for port in listener_ports:
@@ -145,17 +191,17 @@ class PublicLoadBalancer(Construct):
             VpcSecurityGroupIngressRule(
                 self, f"ingress-{port}", security_group_id=self.security_group.id, ip_protocol="tcp",
                 from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0",
-                description=f"{what} from the internet to the ALB listener", tags=props.tags)
+                description=f"{what} from the internet to the ALB listener", tags=context.resource_tags)
 
         log_bucket = self._access_log_bucket()
         self.alb = Lb(
             self, "alb", name=aws_name(name, "alb"), load_balancer_type="application", internal=False,
-            security_groups=[self.security_group.id], subnets=list(props.public_subnet_ids),
+            security_groups=[self.security_group.id], subnets=list(network.public_subnet_ids),
             drop_invalid_header_fields=True, desync_mitigation_mode="defensive",
-            enable_deletion_protection=props.deletion_protection, idle_timeout=props.idle_timeout_seconds,
+            enable_deletion_protection=settings.deletion_protection, idle_timeout=settings.idle_timeout_seconds,
             enable_http2=True,
             access_logs=LbAccessLogs(bucket=log_bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True),
-            tags={"Name": f"{name}-alb", **props.tags}, depends_on=[self._log_bucket_policy])
+            tags=context.named(f"{name}-alb"), depends_on=[self._log_bucket_policy])
         #: ALB attributes for DNS, alarms (``alb_arn_suffix`` is the CloudWatch dimension) and WAF.
         self.alb_arn: str = self.alb.arn
         self.alb_arn_suffix: str = self.alb.arn_suffix
@@ -163,58 +209,62 @@ class PublicLoadBalancer(Construct):
         self.zone_id: str = self.alb.zone_id
 
         self.target_group = LbTargetGroup(
-            self, "target-group", name=aws_name(name, "app"), port=props.app_port, protocol="HTTP",
-            target_type="instance", vpc_id=props.vpc_id, deregistration_delay="30",
+            self, "target-group", name=aws_name(name, "app"), port=target_port, protocol="HTTP",
+            target_type="instance", vpc_id=network.vpc_id, deregistration_delay="30",
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, protocol="HTTP", matcher="200-399",
-                port=str(props.health_check_port) if props.health_check_port else "traffic-port",
+                enabled=True, path=settings.health_check_path, protocol="HTTP", matcher="200-399",
+                port=str(settings.health_check_port) if settings.health_check_port else "traffic-port",
                 interval=15, timeout=5, healthy_threshold=3, unhealthy_threshold=3),
-            tags={"Name": f"{name}-app", **props.tags})
+            tags=context.named(f"{name}-app"))
         #: Target group the app servers' Auto Scaling group registers with (suffix: CloudWatch dimension).
         self.target_group_arn: str = self.target_group.arn
         self.target_group_arn_suffix: str = self.target_group.arn_suffix
+        #: The target group as a CloudWatch / Auto Scaling resource label (``ALBRequestCountPerTarget``).
+        self.target_group_resource_label: str = f"{self.alb.arn_suffix}/{self.target_group.arn_suffix}"
 
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
-        zone = (DataAwsRoute53Zone(self, "hosted-zone", name=props.hosted_zone_name, private_zone=False)
-                if props.hosted_zone_name else None)
+        zone = (DataAwsRoute53Zone(self, "hosted-zone", name=settings.hosted_zone_name, private_zone=False)
+                if settings.hosted_zone_name else None)
         if self.https_enabled:
-            certificate_arn = props.certificate_arn or self._requested_certificate(zone)
+            certificate_arn = settings.certificate_arn or self._requested_certificate(zone)
             self.https_listener = LbListener(
                 self, "https-listener", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS",
-                ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_action=forward, tags=props.tags)
+                ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_action=forward, tags=context.resource_tags)
             self.http_listener = LbListener(
                 self, "http-listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
                 default_action=[LbListenerDefaultAction(type="redirect", redirect=LbListenerDefaultActionRedirect(
-                    protocol="HTTPS", port="443", status_code="HTTP_301"))], tags=props.tags)
+                    protocol="HTTPS", port="443", status_code="HTTP_301"))], tags=context.resource_tags)
         else:
             # Only a non-production stage without a certificate gets here (the stage schema enforces it).
             self.http_listener = LbListener(
                 self, "http-listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
-                default_action=forward, tags=props.tags)
+                default_action=forward, tags=context.resource_tags)
 
         #: Public URL of the site when it has its own domain, else None (use ``dns_name``).
         self.site_url: str | None = None
-        if props.domain_name and zone is not None:
-            Route53Record(self, "alias-record", zone_id=zone.zone_id, name=props.domain_name, type="A",
+        if settings.domain_name and zone is not None:
+            Route53Record(self, "alias-record", zone_id=zone.zone_id, name=settings.domain_name, type="A",
                           alias=Route53RecordAlias(name=self.alb.dns_name, zone_id=self.alb.zone_id,
                                                    evaluate_target_health=True))
-            self.site_url = f"https://{props.domain_name}"
+            self.site_url = f"https://{settings.domain_name}"
 
-        #: WAF web ACL name and its log group (None when the stage turns the WAF off).
+        #: WAF web ACL name, its CloudWatch metric name (the ``WebACL`` dimension WAF publishes, which
+        #: matches the name only when both are the same) and its log group; None without the WAF.
         self.web_acl_name: str | None = None
+        self.web_acl_metric_name: str | None = None
         self.waf_log_group_name: str | None = None
-        if props.waf_enabled:
+        if settings.waf_enabled:
             self._web_acl()
 
     # -----------------------------------------------------------------------------------------
     def _access_log_bucket(self) -> S3Bucket:
-        props, name = self.props, self.props.name
-        account_id = DataAwsCallerIdentity(self, "account").account_id
+        settings, context, name = self.settings, self.context, self.context.name
+        account_id = context.account.account_id
         # Regional ELB account (regions before August 2022) and the log-delivery service
         # principal (newer regions, and AWS's current guidance): one of them writes the logs.
         elb_account = DataAwsElbServiceAccount(self, "elb-service-account")
         bucket = S3Bucket(self, "access-log-bucket", bucket=f"{name}-alb-logs-{account_id}",
-                          force_destroy=not props.deletion_protection, tags={"Name": f"{name}-alb-logs", **props.tags})
+                          force_destroy=not settings.deletion_protection, tags=context.named(f"{name}-alb-logs"))
         #: Access-log bucket name, for Athena queries and the monitoring tier.
         self.access_log_bucket_name: str = bucket.bucket
         lock_down_bucket(self, "access-log-bucket", bucket.id)
@@ -224,32 +274,27 @@ class PublicLoadBalancer(Construct):
             rule=[S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_log_expiration_days)],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.access_log_expiration_days)],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                     noncurrent_days=7)],
                 abort_incomplete_multipart_upload=[
                     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)])])
         log_objects = f"{bucket.arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
-        self._log_bucket_policy = S3BucketPolicy(self, "access-log-bucket-policy", bucket=bucket.id, policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "ElbAccountWritesAccessLogs", "Effect": "Allow", "Principal": {"AWS": elb_account.arn},
-                 "Action": "s3:PutObject", "Resource": log_objects},
-                {"Sid": "ElbLogDeliveryWritesAccessLogs", "Effect": "Allow",
-                 "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-                 "Action": "s3:PutObject", "Resource": log_objects},
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [bucket.arn, f"{bucket.arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            ],
-        }))
+        self._log_bucket_policy = S3BucketPolicy(self, "access-log-bucket-policy", bucket=bucket.id, policy=policy_document(
+            {"Sid": "ElbAccountWritesAccessLogs", "Effect": "Allow", "Principal": {"AWS": elb_account.arn},
+             "Action": "s3:PutObject", "Resource": log_objects},
+            {"Sid": "ElbLogDeliveryWritesAccessLogs", "Effect": "Allow",
+             "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": log_objects},
+            deny_insecure_transport("s3:*", [bucket.arn, f"{bucket.arn}/*"])))
         return bucket
 
     def _requested_certificate(self, zone: DataAwsRoute53Zone | None) -> str:
         """Request an ACM certificate for the domain, validate it through Route 53; return its ARN once valid."""
-        props = self.props
-        assert props.domain_name and zone is not None, "a requested certificate needs domain_name and hosted_zone_name"
-        certificate = AcmCertificate(self, "certificate", domain_name=props.domain_name, validation_method="DNS",
-                                     tags={"Name": props.domain_name, **props.tags},
+        domain = self.settings.domain_name
+        assert domain and zone is not None, "a requested certificate needs domain_name and hosted_zone_name"
+        certificate = AcmCertificate(self, "certificate", domain_name=domain, validation_method="DNS",
+                                     tags=self.context.named(domain),
                                      lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
         # domain_validation_options is a set: it cannot be indexed, so one record per element is
         # made with for_each keyed by domain name (terraform knows the keys at plan time).
@@ -264,7 +309,7 @@ class PublicLoadBalancer(Construct):
         return validation.certificate_arn
 
     def _web_acl(self) -> None:
-        props, name = self.props, self.props.name
+        settings, context, name = self.settings, self.context, self.context.name
         metric = re.sub(r"[^A-Za-z0-9]", "", name.title())
 
         def visibility(metric_name: str) -> Wafv2WebAclRuleVisibilityConfig:
@@ -273,7 +318,7 @@ class PublicLoadBalancer(Construct):
 
         rules = [Wafv2WebAclRule(
             name="rate-limit-per-ip", priority=0, action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-            statement={"rate_based_statement": {"limit": props.waf_rate_limit, "aggregate_key_type": "IP",
+            statement={"rate_based_statement": {"limit": settings.waf_rate_limit, "aggregate_key_type": "IP",
                                                 "evaluation_window_sec": 300}},
             visibility_config=visibility("rate-limit-per-ip"))]
         for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1):
@@ -287,18 +332,16 @@ class PublicLoadBalancer(Construct):
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()), rule=rules,
             visibility_config=Wafv2WebAclVisibilityConfig(cloudwatch_metrics_enabled=True,
                                                           sampled_requests_enabled=True, metric_name=f"{metric}-alb"),
-            tags=props.tags)
+            tags=context.resource_tags)
         Wafv2WebAclAssociation(self, "web-acl-association", resource_arn=self.alb.arn, web_acl_arn=web_acl.arn)
         # WAF can only log to a group whose name starts with "aws-waf-logs-".
-        log_group = CloudwatchLogGroup(self, "waf-log-group", name=f"aws-waf-logs-{name}",
-                                       retention_in_days=props.log_retention_days, kms_key_id=props.log_kms_key_arn,
-                                       tags=props.tags)
+        waf_logs = log_group(self, "waf-log-group", context, f"aws-waf-logs-{name}", settings.waf_log_retention_days)
         Wafv2WebAclLoggingConfiguration(
-            self, "web-acl-logging", resource_arn=web_acl.arn, log_destination_configs=[log_group.arn],
+            self, "web-acl-logging", resource_arn=web_acl.arn, log_destination_configs=[waf_logs.arn],
             redacted_fields=[Wafv2WebAclLoggingConfigurationRedactedFields(
                 single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header))
                 for header in ("authorization", "cookie")])
-        self.web_acl = web_acl
         self.web_acl_name = web_acl.name
+        self.web_acl_metric_name = web_acl.visibility_config.metric_name
         self.web_acl_arn: str = web_acl.arn
-        self.waf_log_group_name = log_group.name
+        self.waf_log_group_name = waf_logs.name

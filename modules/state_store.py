@@ -7,19 +7,16 @@ table also has deletion protection: losing them loses every stage's state.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -31,40 +28,54 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
-from modules._key_policy import account_administers_key
-from modules._private_bucket import encrypt_bucket, lock_down_bucket
+from modules.kit import (
+    AwsAccount,
+    customer_managed_key,
+    deny_insecure_transport,
+    encrypt_bucket,
+    lock_down_bucket,
+    policy_document,
+)
+from modules.settings import REGION, SectionProblems, require_valid, setting
 
 PROTECTED = TerraformResourceLifecycle(prevent_destroy=True)
 
 
 @dataclass(frozen=True)
-class StateStoreProps:
-    """Names of the state bucket and lock table. Defaults match ``environments/_state.toml``."""
+class StateStoreSettings:
+    """``environments/_state.toml``: where every stage keeps its Terraform state."""
 
     #: Globally unique name of the state bucket.
-    bucket_name: str = "digital-booking-terraform-state"
+    bucket: str = setting(allowed="a globally unique S3 bucket name (3-63 lowercase letters, digits, '-')")
     #: Name of the DynamoDB lock table (hash key ``LockID``).
-    lock_table_name: str = "digital-booking-terraform-locks"
+    lock_table: str = setting(allowed="a DynamoDB table name (3-255 of letters, digits, '_', '-', '.')")
+    #: Region of the bucket and the table (every stage's backend names it).
+    region: str = setting(allowed="an AWS region name such as 'eu-west-1'")
     #: Days superseded state versions are kept (they are the undo history of every stage).
-    noncurrent_version_days: int = 90
-    #: Tags for these resources (the provider adds the default tags).
-    tags: dict[str, str] = field(default_factory=dict)
+    noncurrent_version_days: int = setting(90, allowed="days (1-3650) old state versions are kept before expiry")
+
+    def check(self, problems: SectionProblems, region: str) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", self.bucket):
+            problems.add("bucket", self.bucket, "not an S3 bucket name", "3-63 lowercase letters, digits and '-'")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", self.lock_table):
+            problems.add("lock_table", self.lock_table, "not a DynamoDB table name", "3-255 of A-Z a-z 0-9 _ - .")
+        if not REGION.match(self.region):
+            problems.add("region", self.region, "not a region name", "an AWS region name such as 'eu-west-1'")
+        if not 1 <= self.noncurrent_version_days <= 3650:
+            problems.add("noncurrent_version_days", self.noncurrent_version_days, "out of range", "1 to 3650")
 
 
 class TerraformStateStore(Construct):
     """The versioned, KMS-encrypted, private state bucket and its lock table."""
 
-    def __init__(self, scope: Construct, id_: str, props: StateStoreProps = StateStoreProps()) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: StateStoreSettings, account: AwsAccount) -> None:
         super().__init__(scope, id_)
-        account_id = DataAwsCallerIdentity(self, "account").account_id
-        self.kms_key = KmsKey(
-            self, "state-key", description="Encrypts the Terraform state bucket and lock table",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [account_administers_key(account_id)]}),
-            lifecycle=PROTECTED)
-        KmsAlias(self, "state-key-alias", name="alias/digital-booking-terraform-state", target_key_id=self.kms_key.key_id)
+        require_valid(settings, settings.region)
+        self.kms_key = customer_managed_key(
+            self, "state-key", account, "Encrypts the Terraform state bucket and lock table",
+            alias="digital-booking-terraform-state", lifecycle=PROTECTED)
 
-        self.bucket = S3Bucket(self, "state-bucket", bucket=props.bucket_name, tags=props.tags, lifecycle=PROTECTED)
+        self.bucket = S3Bucket(self, "state-bucket", bucket=settings.bucket, tags={}, lifecycle=PROTECTED)
         bucket_id = self.bucket.id
         lock_down_bucket(self, "state-bucket", bucket_id)
         encrypt_bucket(self, "state-bucket", bucket_id, kms_key_arn=self.kms_key.arn)
@@ -74,25 +85,21 @@ class TerraformStateStore(Construct):
                 id="expire-old-state-versions", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=props.noncurrent_version_days)],
+                    noncurrent_days=settings.noncurrent_version_days)],
                 abort_incomplete_multipart_upload=[
                     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)])])
         # Only non-TLS access is denied. No "require SSE header" statement: Terraform's S3-native
         # lock writes `<key>.tflock` objects, which such a statement would refuse; default
         # encryption above covers every object anyway.
-        S3BucketPolicy(self, "state-bucket-policy", bucket=bucket_id, policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                           "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}],
-        }))
+        S3BucketPolicy(self, "state-bucket-policy", bucket=bucket_id, policy=policy_document(
+            deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])))
 
         self.lock_table = DynamodbTable(
-            self, "lock-table", name=props.lock_table_name, billing_mode="PAY_PER_REQUEST", hash_key="LockID",
+            self, "lock-table", name=settings.lock_table, billing_mode="PAY_PER_REQUEST", hash_key="LockID",
             attribute=[DynamodbTableAttribute(name="LockID", type="S")],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self.kms_key.arn),
-            deletion_protection_enabled=True, tags=props.tags, lifecycle=PROTECTED)
+            deletion_protection_enabled=True, tags={}, lifecycle=PROTECTED)
 
         #: What the stage backends and the README need.
         self.bucket_name: str = self.bucket.bucket

@@ -11,8 +11,8 @@
   control: the bucket policy lets only that distribution read, and the KMS key policy lets only
   that distribution decrypt. HTTPS only (HTTP is redirected), TLS 1.2+ with a custom
   certificate, security headers on every response, access logs to the log bucket.
-- The app servers may write uploads and nothing more: ``s3:PutObject`` under the upload prefix,
-  and ``kms:GenerateDataKey`` on the bucket's key through S3 only.
+- :meth:`StaticAssets.grant_uploads` lets a role write uploads and nothing more: ``s3:PutObject``
+  under the upload prefix, and ``kms:GenerateDataKey`` on the bucket's key through S3 only.
 
 The log bucket uses SSE-S3: S3 server access logging cannot deliver to an SSE-KMS bucket, and
 CloudFront standard logging needs ACLs on it (BucketOwnerPreferred), which is why it is separate.
@@ -20,8 +20,9 @@ CloudFront standard logging needs ACLs on it (BucketOwnerPreferred), which is wh
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
@@ -43,11 +44,7 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy,
     CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity,
 )
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -62,8 +59,18 @@ from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
-from modules._key_policy import account_administers_key
-from modules._private_bucket import encrypt_bucket, lock_down_bucket
+from modules.kit import (
+    Grantee,
+    Statement,
+    StageContext,
+    customer_managed_key,
+    deny_insecure_transport,
+    encrypt_bucket,
+    lock_down_bucket,
+    policy_document,
+    via_service,
+)
+from modules.settings import SectionProblems, check_range, require_valid, setting
 
 #: AWS managed cache policy "Managed-CachingOptimized" (the same id in every account).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -73,62 +80,107 @@ CLOUDFRONT_LOG_PREFIX = "cloudfront/"
 ORIGIN_ID = "assets-bucket"
 
 
-@dataclass(frozen=True)
-class StaticAssetsProps:
-    """What the static-assets tier needs. Every field has a default; a stage overrides what it must."""
+CLOUDFRONT_ACM_ARN = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+ROOT_OBJECT = re.compile(r"^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,254}$")
+PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}/$")
+# S3 lifecycle minimums: STANDARD_IA needs >= 30 days in Standard first, and an object must then
+# stay 30 days in Standard-IA (its minimum storage duration) before the archive transition.
+S3_IA_MINIMUM_DAYS = 30
+S3_IA_MINIMUM_STAY_DAYS = 30
 
-    #: Prefix of every resource name, e.g. ``digital-booking-dev``.
-    name: str = "digital-booking"
-    #: Region of the bucket, for the writer's ``kms:ViaService`` condition.
-    region: str = "eu-west-1"
+
+@dataclass(frozen=True)
+class StaticAssetsSettings:
+    """[static_assets]: the private listing-media bucket, its lifecycle and its CloudFront front."""
+
     #: Serve the bucket through CloudFront with origin access control.
-    cloudfront_enabled: bool = True
-    #: Days after upload an object moves to Standard-IA (S3 minimum 30).
-    transition_to_ia_days: int = 30
-    #: Days after upload an object moves to the archive class (>= IA days + 30).
-    transition_to_archive_days: int = 180
-    #: Archive class: ``GLACIER_IR`` (still servable) or ``GLACIER`` (restore before serving).
-    archive_storage_class: str = "GLACIER_IR"
-    #: Days an overwritten or deleted version is kept.
-    noncurrent_version_expiration_days: int = 90
-    #: Days before an unfinished multipart upload is aborted.
-    abort_incomplete_multipart_days: int = 7
-    #: Days access logs are kept in the log bucket.
-    access_log_expiration_days: int = 365
+    cloudfront_enabled: bool = setting(True, allowed=(
+        "true or false: serve the bucket through CloudFront with origin access control (must be true in"
+        " production; without it nobody outside the account can read the assets)"))
+    transition_to_ia_days: int = setting(30, allowed=(
+        "days after upload an object moves to Standard-IA, 30 (the S3 minimum) to 3650"))
+    transition_to_archive_days: int = setting(180, allowed=(
+        "days after upload an object moves to the archive class, at least transition_to_ia_days + 30"
+        " (Standard-IA's minimum stay), up to 3650"))
+    archive_storage_class: Literal["GLACIER_IR", "GLACIER"] = setting("GLACIER_IR", allowed=(
+        "'GLACIER_IR' (Glacier Instant Retrieval: still served by CloudFront) or 'GLACIER' (Flexible Retrieval:"
+        " objects must be restored before they can be served)"))
+    noncurrent_version_expiration_days: int = setting(90, allowed=(
+        "days an overwritten or deleted version is kept before it expires, 1 to 3650"))
+    abort_incomplete_multipart_days: int = setting(7, allowed=(
+        "days before an unfinished multipart upload is aborted, 1 to 365"))
+    access_log_expiration_days: int = setting(365, allowed="days S3 and CloudFront access logs are kept, 1 to 3650")
     #: Key prefix the writer role may put objects under.
-    upload_prefix: str = "uploads/"
-    #: Object served for ``/``.
-    default_root_object: str = "index.html"
-    #: CloudFront price class (which edge locations serve).
-    price_class: str = "PriceClass_100"
+    upload_prefix: str = setting("uploads/", allowed=(
+        "the key prefix the app servers may write to: lowercase letters, digits, '.', '_', '-', ending in '/'"))
+    default_root_object: str = setting("index.html", allowed="an object key such as 'index.html' (served for '/')")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = setting(
+        "PriceClass_100", allowed="'PriceClass_100', 'PriceClass_200' or 'PriceClass_All'")
     #: ACM certificate (us-east-1) for ``aliases``; None uses the ``*.cloudfront.net`` certificate.
-    certificate_arn: str | None = None
-    #: Extra DNS names of the distribution, covered by ``certificate_arn``.
-    aliases: tuple[str, ...] = ()
-    #: Name of the IAM role (the app servers') allowed to write uploads; None: nobody writes.
-    writer_role_name: str | None = None
-    #: Refuse ``terraform destroy`` of the bucket and its key (prod): the assets are the listings' media.
-    protect_from_deletion: bool = False
-    #: Tags for resources of this tier (the provider adds the stage's default tags).
-    tags: dict[str, str] = field(default_factory=dict)
+    certificate_arn: str | None = setting(None, allowed=(
+        "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there), with aliases;"
+        " unset: the *.cloudfront.net certificate"))
+    aliases: tuple[str, ...] = setting((), allowed=(
+        "lowercase DNS names such as 'assets.example.com' covered by certificate_arn (needs certificate_arn)"))
+
+    def check(self, problems: SectionProblems, region: str) -> None:
+        if self.transition_to_ia_days < S3_IA_MINIMUM_DAYS:
+            problems.add("transition_to_ia_days", self.transition_to_ia_days,
+                         "S3 refuses a Standard-IA transition before 30 days", "30 to 3650")
+        elif self.transition_to_ia_days > 3650:
+            problems.add("transition_to_ia_days", self.transition_to_ia_days, "out of range", "30 to 3650")
+        earliest_archive = self.transition_to_ia_days + S3_IA_MINIMUM_STAY_DAYS
+        if self.transition_to_archive_days < earliest_archive:
+            problems.add("transition_to_archive_days", self.transition_to_archive_days,
+                         f"out of order: objects reach Standard-IA on day {self.transition_to_ia_days} and must"
+                         " stay there 30 days before the archive class",
+                         f"{earliest_archive} to 3650 (transition_to_ia_days + 30 or more)")
+        elif self.transition_to_archive_days > 3650:
+            problems.add("transition_to_archive_days", self.transition_to_archive_days, "out of range",
+                         f"{earliest_archive} to 3650")
+        check_range(problems, "noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1, 3650)
+        check_range(problems, "abort_incomplete_multipart_days", self.abort_incomplete_multipart_days, 1, 365)
+        check_range(problems, "access_log_expiration_days", self.access_log_expiration_days, 1, 3650)
+        if not PREFIX.match(self.upload_prefix):
+            problems.add("upload_prefix", self.upload_prefix, "not a key prefix",
+                         "lowercase letters, digits, '.', '_', '-', ending in '/', e.g. 'uploads/'")
+        if not ROOT_OBJECT.match(self.default_root_object) or self.default_root_object.endswith("/"):
+            problems.add("default_root_object", self.default_root_object, "not an object key",
+                         "an object key such as 'index.html'")
+        if self.certificate_arn is not None and not CLOUDFRONT_ACM_ARN.match(self.certificate_arn):
+            problems.add("certificate_arn", self.certificate_arn, "not an ACM certificate ARN in us-east-1",
+                         "'arn:aws:acm:us-east-1:<account>:certificate/<uuid>' (CloudFront needs us-east-1)")
+        for index, alias in enumerate(self.aliases):
+            if not DOMAIN_NAME.match(alias):
+                problems.add(f"aliases[{index}]", alias, "not a DNS name",
+                             "a lowercase DNS name such as 'assets.example.com'")
+        if bool(self.aliases) != (self.certificate_arn is not None):
+            problems.add("aliases", list(self.aliases),
+                         "aliases and certificate_arn go together (CloudFront serves an alias only with its"
+                         " certificate)", "both set, or neither")
 
 
 class StaticAssets(Construct):
     """Private, KMS-encrypted, versioned assets bucket with lifecycle, served by CloudFront through OAC."""
 
-    def __init__(self, scope: Construct, id_: str, props: StaticAssetsProps = StaticAssetsProps()) -> None:
+    def __init__(self, scope: Construct, id_: str, settings: StaticAssetsSettings, context: StageContext, *,
+                 protect_from_deletion: bool) -> None:
+        """``protect_from_deletion`` (prod): refuse ``terraform destroy`` of the bucket and its key, the
+        listings' media."""
         super().__init__(scope, id_)
-        self.props = props
-        name = props.name
-        account_id = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
-        protected = TerraformResourceLifecycle(prevent_destroy=True) if props.protect_from_deletion else None
+        require_valid(settings, context.region)
+        self.settings = settings
+        self.context = context
+        name = context.name
+        account_id = context.account.account_id
+        protected = TerraformResourceLifecycle(prevent_destroy=True) if protect_from_deletion else None
 
         self.log_bucket = self._log_bucket(account_id)
         #: Log bucket name (S3 access logs under ``s3-access/``, CloudFront logs under ``cloudfront/``).
         self.log_bucket_name: str = self.log_bucket.bucket
 
-        self.bucket = S3Bucket(self, "bucket", bucket=f"{name}-assets-{account_id}", tags=props.tags,
+        self.bucket = S3Bucket(self, "bucket", bucket=f"{name}-assets-{account_id}", tags=context.resource_tags,
                                lifecycle=protected)
         bucket_id = self.bucket.id
         #: The assets bucket, for the app's configuration.
@@ -142,31 +194,31 @@ class StaticAssets(Construct):
                 id="tier-down-current-versions", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 transition=[
-                    S3BucketLifecycleConfigurationRuleTransition(days=props.transition_to_ia_days,
+                    S3BucketLifecycleConfigurationRuleTransition(days=settings.transition_to_ia_days,
                                                                  storage_class="STANDARD_IA"),
-                    S3BucketLifecycleConfigurationRuleTransition(days=props.transition_to_archive_days,
-                                                                 storage_class=props.archive_storage_class)]),
+                    S3BucketLifecycleConfigurationRuleTransition(days=settings.transition_to_archive_days,
+                                                                 storage_class=settings.archive_storage_class)]),
             S3BucketLifecycleConfigurationRule(
                 id="expire-noncurrent-versions", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=props.noncurrent_version_expiration_days)],
+                    noncurrent_days=settings.noncurrent_version_expiration_days)],
                 expiration=[S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)]),
             S3BucketLifecycleConfigurationRule(
                 id="abort-incomplete-multipart-uploads", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                 abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=props.abort_incomplete_multipart_days)]),
+                    days_after_initiation=settings.abort_incomplete_multipart_days)]),
         ])
 
         #: Distribution id and domain (None without CloudFront).
         self.distribution_id: str | None = None
         self.distribution_arn: str | None = None
         self.distribution_domain_name: str | None = None
-        if props.cloudfront_enabled:
+        if settings.cloudfront_enabled:
             self._distribution()
 
-        key_statements = [account_administers_key(account_id, partition)]
+        key_statements: list[Statement] = []
         if self.distribution_arn is not None:
             # OAC signs the S3 request; with SSE-KMS CloudFront also needs to decrypt, and only this
             # distribution may.
@@ -174,70 +226,59 @@ class StaticAssets(Construct):
                 "Sid": "AssetsDistributionDecrypts", "Effect": "Allow",
                 "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*",
                 "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution_arn}}})
-        self.kms_key = KmsKey(self, "key", description=f"Encrypts the {name} static assets bucket",
-                              enable_key_rotation=True, deletion_window_in_days=30, tags=props.tags,
-                              policy=json.dumps({"Version": "2012-10-17", "Statement": key_statements}),
-                              lifecycle=protected)
-        KmsAlias(self, "key-alias", name=f"alias/{name}-assets", target_key_id=self.kms_key.key_id)
+        self.kms_key = customer_managed_key(self, "key", context.account, f"Encrypts the {name} static assets bucket",
+                                            statements=key_statements, alias=f"{name}-assets", tags=context.tags,
+                                            lifecycle=protected)
         #: The bucket's KMS key.
         self.kms_key_arn: str = self.kms_key.arn
         encrypt_bucket(self, "bucket", bucket_id, kms_key_arn=self.kms_key.arn)
 
-        statements = [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                       "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+        statements = [deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])]
         if self.distribution_arn is not None:
             statements.append({"Sid": "AssetsDistributionReads", "Effect": "Allow",
                                "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
                                "Resource": f"{self.bucket.arn}/*",
                                "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution_arn}}})
-        S3BucketPolicy(self, "bucket-policy", bucket=bucket_id,
-                       policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+        S3BucketPolicy(self, "bucket-policy", bucket=bucket_id, policy=policy_document(*statements))
 
-        if props.writer_role_name is not None:
-            IamRolePolicy(self, "writer-policy", name=f"{name}-write-asset-uploads", role=props.writer_role_name,
-                          policy=json.dumps({"Version": "2012-10-17", "Statement": [
-                              {"Sid": "PutUploads", "Effect": "Allow", "Action": "s3:PutObject",
-                               "Resource": f"{self.bucket.arn}/{props.upload_prefix}*"},
-                              {"Sid": "EncryptUploads", "Effect": "Allow", "Action": "kms:GenerateDataKey",
-                               "Resource": self.kms_key.arn,
-                               "Condition": {"StringEquals": {"kms:ViaService": f"s3.{props.region}.amazonaws.com"}}},
-                          ]}))
+    def grant_uploads(self, role: Grantee) -> None:
+        """Let ``role`` write objects under the upload prefix (and nothing else)."""
+        IamRolePolicy(self, "writer-policy", name=f"{self.context.name}-write-asset-uploads", role=role.name,
+                      policy=policy_document(
+                          {"Sid": "PutUploads", "Effect": "Allow", "Action": "s3:PutObject",
+                           "Resource": f"{self.bucket.arn}/{self.settings.upload_prefix}*"},
+                          {"Sid": "EncryptUploads", "Effect": "Allow", "Action": "kms:GenerateDataKey",
+                           "Resource": self.kms_key.arn, "Condition": via_service("s3", self.context.region)}))
 
     def _log_bucket(self, account_id: str) -> S3Bucket:
-        props = self.props
-        bucket = S3Bucket(self, "log-bucket", bucket=f"{props.name}-assets-logs-{account_id}", tags=props.tags)
+        settings, context = self.settings, self.context
+        bucket = S3Bucket(self, "log-bucket", bucket=f"{context.name}-assets-logs-{account_id}",
+                          tags=context.resource_tags)
         # CloudFront standard logging writes through an ACL grant, which BucketOwnerEnforced would refuse;
         # BucketOwnerPreferred still makes the bucket owner own every object. Without CloudFront: no ACLs.
-        ownership = "BucketOwnerPreferred" if props.cloudfront_enabled else "BucketOwnerEnforced"
+        ownership = "BucketOwnerPreferred" if settings.cloudfront_enabled else "BucketOwnerEnforced"
         lock_down_bucket(self, "log-bucket", bucket.id, object_ownership=ownership)
         encrypt_bucket(self, "log-bucket", bucket.id)  # SSE-S3: CloudFront standard logging cannot write SSE-KMS
         S3BucketLifecycleConfiguration(self, "log-bucket-lifecycle", bucket=bucket.id, rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs", status="Enabled",
                 filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_log_expiration_days)],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.access_log_expiration_days)],
                 noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                     noncurrent_days=1)],
                 abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
                     days_after_initiation=1)])])
-        S3BucketPolicy(self, "log-bucket-policy", bucket=bucket.id, policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [bucket.arn, f"{bucket.arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                # S3 server access logging delivers as this service principal, for this account only.
-                {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow",
-                 "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-                 "Resource": f"{bucket.arn}/{S3_ACCESS_LOG_PREFIX}*",
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
-            ],
-        }))
+        S3BucketPolicy(self, "log-bucket-policy", bucket=bucket.id, policy=policy_document(
+            deny_insecure_transport("s3:*", [bucket.arn, f"{bucket.arn}/*"]),
+            # S3 server access logging delivers as this service principal, for this account only.
+            {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow",
+             "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": f"{bucket.arn}/{S3_ACCESS_LOG_PREFIX}*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}))
         return bucket
 
     def _distribution(self) -> None:
-        props = self.props
-        name = props.name
+        settings, context, name = self.settings, self.context, self.context.name
         oac = CloudfrontOriginAccessControl(
             self, "origin-access-control", name=f"{name}-assets", description=f"{name} assets bucket (SigV4)",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4")
@@ -257,17 +298,17 @@ class StaticAssets(Construct):
                     content_security_policy="default-src 'none'; img-src 'self'; media-src 'self'; "
                                             "style-src 'self'; font-src 'self'; frame-ancestors 'none'",
                     override=True)))
-        if props.certificate_arn is not None:
+        if settings.certificate_arn is not None:
             certificate = CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=props.certificate_arn, ssl_support_method="sni-only",
+                acm_certificate_arn=settings.certificate_arn, ssl_support_method="sni-only",
                 minimum_protocol_version="TLSv1.2_2021")
         else:
             # The *.cloudfront.net certificate: CloudFront fixes its policy (TLSv1), no minimum can be set.
             certificate = CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
         self.distribution = CloudfrontDistribution(
             self, "distribution", enabled=True, comment=f"{name} static assets", is_ipv6_enabled=True,
-            http_version="http2and3", price_class=props.price_class, default_root_object=props.default_root_object,
-            aliases=list(props.aliases) or None,
+            http_version="http2and3", price_class=settings.price_class, default_root_object=settings.default_root_object,
+            aliases=list(settings.aliases) or None,
             origin=[CloudfrontDistributionOrigin(
                 origin_id=ORIGIN_ID, domain_name=self.bucket.bucket_regional_domain_name,
                 origin_access_control_id=oac.id)],
@@ -280,7 +321,7 @@ class StaticAssets(Construct):
             viewer_certificate=certificate,
             logging_config=CloudfrontDistributionLoggingConfig(
                 bucket=self.log_bucket.bucket_domain_name, prefix=CLOUDFRONT_LOG_PREFIX, include_cookies=False),
-            tags=props.tags)
+            tags=context.resource_tags)
         self.distribution_id = self.distribution.id
         self.distribution_arn = self.distribution.arn
         self.distribution_domain_name = self.distribution.domain_name

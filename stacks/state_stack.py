@@ -6,8 +6,8 @@ from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from environments import StateBackendSettings
-from modules.state_store import StateStoreProps, TerraformStateStore
+from modules.kit import AwsAccount
+from modules.state_store import StateStoreSettings, TerraformStateStore
 
 STATE_STACK_NAME = "digital-booking-state"
 
@@ -15,7 +15,7 @@ STATE_STACK_NAME = "digital-booking-state"
 class StateBootstrapStack(TerraformStack):
     """Deployed once, on local state (``terraform.digital-booking-state.tfstate``); see README."""
 
-    def __init__(self, scope: Construct, settings: StateBackendSettings) -> None:
+    def __init__(self, scope: Construct, settings: StateStoreSettings) -> None:
         super().__init__(scope, STATE_STACK_NAME)
         # Local state on purpose: the bucket this stack creates cannot hold its own state until
         # it exists. The README shows how to migrate it into the bucket afterwards.
@@ -23,9 +23,7 @@ class StateBootstrapStack(TerraformStack):
         AwsProvider(self, "aws", region=settings.region, default_tags=[AwsProviderDefaultTags(tags={
             "project": "digital-booking", "stage": "shared", "owner": "platform-team",
             "cost-centre": "platform", "managed-by": "cdktf"})])
-        self.store = TerraformStateStore(self, "state-store", StateStoreProps(
-            bucket_name=settings.bucket, lock_table_name=settings.lock_table,
-            noncurrent_version_days=settings.noncurrent_version_days))
+        self.store = TerraformStateStore(self, "state-store", settings, AwsAccount(self))
         TerraformOutput(self, "state_bucket", value=self.store.bucket_name)
         TerraformOutput(self, "lock_table", value=self.store.lock_table_name)
         TerraformOutput(self, "state_kms_key_arn", value=self.store.kms_key_arn)

@@ -14,10 +14,12 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from environments import stage_names  # noqa: E402
 from stacks.app import build_app  # noqa: E402  (after the env var: jsii starts on import)
 from tests.tf_json import SynthesizedStack  # noqa: E402
 
-STAGES = ("dev", "staging", "prod")
+#: Every stage file: a new file is tested like the shipped ones, with no edit here.
+STAGES = tuple(stage_names())
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,7 @@ def stacks(synth_dir: Path) -> dict[str, SynthesizedStack]:
 
 @pytest.fixture(scope="session", params=STAGES)
 def stage_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
-    """Each stage's stack in turn (parametrized over dev, staging, prod)."""
+    """Each stage's stack in turn (parametrized over the stage files)."""
     return stacks[f"digital-booking-{request.param}"]
 
 

@@ -49,7 +49,7 @@ def _true(value: Any) -> bool:
 
 def _path(config: dict[str, Any]) -> str:
     """Construct path inside the stack (``load-balancer/access-log-bucket``)."""
-    path = config.get("//", {}).get("metadata", {}).get("path", "")
+    path = str(config.get("//", {}).get("metadata", {}).get("path", ""))
     return path.split("/", 1)[1] if "/" in path else path
 
 
@@ -317,7 +317,9 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
             svg.text(x + 6, row_y[tier] + 14, f"{tier} {cidr}", 10, fill="#455a64")
 
     inner_x, inner_w = lane_x0 + 10, vpc_w - 60
-    alb_box = app_box = None
+    Box = tuple[float, float, float, float]
+    alb_box: Box | None = None
+    app_box: Box | None = None
     if m.alb:
         alb_box = (inner_x, row_y["public"] + 22, inner_w, 46)
         svg.box(*alb_box, "Application Load Balancer" + (" + WAF" if m.waf else ""),
@@ -331,17 +333,17 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
         svg.box(*app_box, "App servers: Auto Scaling group",
                 [f"{m.instance_type} · min {m.app[0]} / desired {m.app[1]} / max {m.app[2]}",
                  "IMDSv2 · encrypted gp3 · SSM, no SSH"], "#bbdefb")
-    data_boxes: list[tuple[tuple[float, float, float, float], str]] = []  # (box, protocol)
+    data_boxes: list[tuple[Box, str]] = []  # (box, protocol)
     columns = [c for c in (
         [("RDS " + ("Aurora cluster" if db.cluster else "database"), _db_lines(db), "SQL (TLS)") for db in m.databases],
         [("ElastiCache", _cache_lines(cache), "Redis (TLS)") for cache in m.caches]) if c]
     col_w = (inner_w - 20 * (len(columns) - 1)) / max(len(columns), 1)
     for c, column in enumerate(columns):
         for r, (title, lines, protocol) in enumerate(column):
-            box = (inner_x + c * (col_w + 20), row_y["private-data"] + 24 + 62 * r, col_w, 52)
-            svg.box(*box, title, lines, "#ffe0b2")
+            data_box: Box = (inner_x + c * (col_w + 20), row_y["private-data"] + 24 + 62 * r, col_w, 52)
+            svg.box(*data_box, title, lines, "#ffe0b2")
             if r == 0:
-                data_boxes.append((box, protocol))
+                data_boxes.append((data_box, protocol))
     footer = ["data subnets: no internet route"] if "private-data" in m.subnets else []
     if m.gateway_endpoints:
         footer.append(" + ".join(m.gateway_endpoints) + " gateway endpoints")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import json
 import re
 
-import modules  # noqa: F401  (installs the light provider loader before the binding is imported)
+import pytest
+
 from environments import load_stage
-from modules.app_servers import AL2023_AMI_PARAMETERS, AppServerFleet, AppServerFleetProps
+from modules.app_servers import AL2023_AMI_PARAMETERS, AppServerFleet, AppServerSettings
+from modules.load_balancer import LoadBalancerSettings, PublicLoadBalancer
+from tests.constructs import network_for, synth_construct
 from tests.tf_json import SynthesizedStack, refers_to
+
+ARTIFACTS = AppServerSettings(artifact_bucket="digital-booking-artifacts-test")
 
 #: Ports that may face the internet at all (the ALB listeners); everything else must not.
 PUBLIC_PORTS = {80, 443}
@@ -53,15 +59,18 @@ def instance_role(stack):
     raise AssertionError("no EC2 instance role")
 
 
-def synth_construct(props: AppServerFleetProps) -> SynthesizedStack:
-    """One AppServerFleet alone in a throwaway stack, for props no shipped stage uses."""
-    from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-
-    stack = TerraformStack(Testing.app(), "fleet-test")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    AppServerFleet(stack, "app-servers", props)
-    return SynthesizedStack("fleet-test", json.loads(Testing.synth(stack)))
+def fleet_alone(settings: AppServerSettings = ARTIFACTS, load_balancer: LoadBalancerSettings | None = None,
+                **synth_options) -> tuple[AppServerFleet, SynthesizedStack]:
+    """One AppServerFleet in a throwaway stack (behind a load balancer if one is given), for settings no
+    shipped stage uses."""
+    def build(scope, stage):
+        network = network_for(scope, stage)
+        fleet = AppServerFleet(scope, "app-servers", settings, stage, network=network)
+        if load_balancer is not None:
+            fleet.register_with(PublicLoadBalancer(scope, "load-balancer", load_balancer, stage, network=network,
+                                                   target_port=settings.app_port))
+        return fleet
+    return synth_construct(build, **synth_options)
 
 
 # --- launch template --------------------------------------------------------------------------
@@ -100,7 +109,7 @@ def test_ami_is_latest_amazon_linux_2023_from_the_public_ssm_parameter(stage_sta
 
 
 def test_a_stage_ami_replaces_the_ssm_lookup():
-    stack = synth_construct(AppServerFleetProps(ami_id="ami-0123456789abcdef0"))
+    _, stack = fleet_alone(dataclasses.replace(ARTIFACTS, ami_id="ami-0123456789abcdef0"))
     assert stack.only("aws_launch_template")["image_id"] == "ami-0123456789abcdef0"
     assert stack.data("aws_ssm_parameter") == {}
 
@@ -268,27 +277,30 @@ def test_nothing_but_the_alb_listeners_is_reachable_from_the_internet(stage_stac
 
 
 def test_a_separate_health_check_port_is_admitted_from_the_alb_too():
-    stack = synth_construct(AppServerFleetProps(load_balancer_security_group_id="sg-alb", app_port=8080,
-                                                health_check_port=8081))
-    ingress = sorted(r["from_port"] for r in stack.resources("aws_vpc_security_group_ingress_rule").values())
-    egress = sorted(r["from_port"] for r in stack.resources("aws_vpc_security_group_egress_rule").values()
-                    if r["security_group_id"] == "sg-alb")
-    assert ingress == egress == [8080, 8081]
-    assert all(r["referenced_security_group_id"] == "sg-alb"
-               for r in stack.resources("aws_vpc_security_group_ingress_rule").values())
+    _, stack = fleet_alone(load_balancer=LoadBalancerSettings(health_check_port=8081, waf_enabled=False))
+    alb = alb_sg_name(stack)
+    ingress = rules_of(stack, "aws_vpc_security_group_ingress_rule", app_sg_name(stack))
+    egress = rules_of(stack, "aws_vpc_security_group_egress_rule", alb)
+    assert sorted(r["from_port"] for r in ingress) == sorted(r["from_port"] for r in egress) == [8080, 8081]
+    assert all(refers_to(r["referenced_security_group_id"], "aws_security_group", alb) for r in ingress)
+
+
+def test_registering_with_a_load_balancer_of_another_port_is_refused():
+    def build(scope, stage):
+        network = network_for(scope, stage)
+        fleet = AppServerFleet(scope, "app-servers", ARTIFACTS, stage, network=network)
+        fleet.register_with(PublicLoadBalancer(scope, "load-balancer", LoadBalancerSettings(), stage, network=network,
+                                               target_port=9090))
+    with pytest.raises(ValueError, match="forwards to port 9090, the app servers listen on 8080"):
+        synth_construct(build)
 
 
 def test_construct_exposes_the_contract_attributes():
-    from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-    stack = TerraformStack(Testing.app(), "contract")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    fleet = AppServerFleet(stack, "fleet", AppServerFleetProps(log_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/x"))
+    fleet, stack = fleet_alone(log_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/x")
     for attribute in ("security_group_id", "autoscaling_group_name", "instance_role_name", "instance_role_arn",
                       "log_group_name"):
         assert isinstance(getattr(fleet, attribute), str), attribute
-    synthesized = json.loads(Testing.synth(stack))
-    (group,) = synthesized["resource"]["aws_cloudwatch_log_group"].values()
+    (group,) = [g for g in stack.resources("aws_cloudwatch_log_group").values() if g["name"].endswith("/app")]
     assert group["kms_key_id"] == "arn:aws:kms:eu-west-1:123456789012:key/x"
 
 

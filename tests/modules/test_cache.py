@@ -7,9 +7,10 @@ import json
 import pytest
 
 from environments import load_stage
-from modules.cache import BookingCache, BookingCacheProps
+from modules.cache import BookingCache, CacheSettings
+from tests.constructs import network_for, synth_construct
 from tests.modules.test_database import app_security_group_name, covers
-from tests.tf_json import refers_to
+from tests.tf_json import SynthesizedStack, refers_to
 
 
 def group(stack):
@@ -144,24 +145,19 @@ def test_endpoints_are_published_and_output(stage_stack):
 
 # --- the construct alone, for the attributes the monitoring tier relies on -------------------
 
-def build_construct(props: BookingCacheProps):
-    from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-
-    stack = TerraformStack(Testing.app(), "cache-test")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    cache = BookingCache(stack, "cache", props)
-    return cache, json.loads(Testing.synth(stack))
+def cache_alone(settings: CacheSettings) -> tuple[BookingCache, SynthesizedStack]:
+    return synth_construct(lambda scope, stage: BookingCache(scope, "cache", settings, stage,
+                                                             network=network_for(scope, stage)), name="c")
 
 
 def test_member_cluster_ids_follow_elasticache_naming():
-    cache, synthesized = build_construct(BookingCacheProps(name="c", client_security_group_id="sg-0app", node_count=3))
-    (replication_group,) = synthesized["resource"]["aws_elasticache_replication_group"].values()
+    cache, stack = cache_alone(CacheSettings(node_count=3))
+    replication_group = stack.only("aws_elasticache_replication_group")
     assert replication_group["replication_group_id"] == "c-cache" and replication_group["num_cache_clusters"] == 3
     assert cache.member_cluster_ids == ["c-cache-001", "c-cache-002", "c-cache-003"]
     assert cache.port == 6379
 
 
 def test_construct_refuses_failover_without_a_replica():
-    with pytest.raises(ValueError, match="node_count = 1: automatic failover needs 2"):
-        build_construct(BookingCacheProps(node_count=1, automatic_failover=True))
+    with pytest.raises(ValueError, match="node_count = 1: automatic failover needs a replica to promote"):
+        cache_alone(CacheSettings(node_count=1, automatic_failover=True))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from environments import load_stage
-from modules.database import BookingDatabase, BookingDatabaseProps, performance_insights_supported
+from modules.database import BookingDatabase, DatabaseSettings, performance_insights_supported
+from tests.constructs import network_for, synth_construct
 from tests.tf_json import SynthesizedStack, refers_to
 
 
@@ -252,26 +254,25 @@ def test_endpoints_are_stack_outputs(stage_stack):
 
 # --- PostgreSQL 16 (supported, shipped by no stage yet): synthesized alone --------------------
 
-def synth_construct(props: BookingDatabaseProps) -> SynthesizedStack:
-    """One BookingDatabase alone in a throwaway stack, for props no shipped stage uses."""
-    from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-
-    stack = TerraformStack(Testing.app(), "database-test")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    BookingDatabase(stack, "database", props)
-    return SynthesizedStack("database-test", json.loads(Testing.synth(stack)))
+#: What the database admits and grants to, as the app servers would (a security group and a role).
+CLIENT = SimpleNamespace(security_group_id="sg-0app", connection_label="app servers")
+CLIENT_ROLE = SimpleNamespace(name="app-role", id="app-role")
+POSTGRES = DatabaseSettings(engine="postgres", engine_version="16.4", read_replicas=1)
 
 
-POSTGRES = BookingDatabaseProps(
-    name="db-test", vpc_id="vpc-0123", subnet_ids=("subnet-a", "subnet-b"), azs=("eu-west-1a", "eu-west-1b"),
-    client_security_group_id="sg-0app", client_role_name="app-role", engine="postgres", engine_version="16.4",
-    read_replicas=1, alarm_topic_arn="arn:aws:sns:eu-west-1:123456789012:alarms")
+def database_alone(settings: DatabaseSettings) -> tuple[BookingDatabase, SynthesizedStack]:
+    """One BookingDatabase in a throwaway stack, admitting and granting CLIENT, for settings no stage uses."""
+    def build(scope, stage):
+        database = BookingDatabase(scope, "database", settings, stage, network=network_for(scope, stage))
+        database.allow_from(CLIENT)
+        database.grant_connect(CLIENT_ROLE)
+        return database
+    return synth_construct(build)
 
 
 @pytest.fixture(scope="module")
 def postgres():
-    return synth_construct(POSTGRES)
+    return database_alone(POSTGRES)[1]
 
 
 def test_postgres_gets_its_own_family_tls_parameter_and_slow_log(postgres):
@@ -304,8 +305,8 @@ def test_postgres_replica_sets_no_password_and_no_backups(postgres):
 
 
 def test_unknown_engine_is_refused_by_the_construct():
-    with pytest.raises(ValueError, match="engine = 'oracle'.*allowed: mysql, postgres"):
-        synth_construct(BookingDatabaseProps(engine="oracle"))
+    with pytest.raises(ValueError, match="engine = 'oracle': not a supported engine; allowed: 'mysql' or 'postgres'"):
+        database_alone(DatabaseSettings(engine="oracle"))
 
 
 def test_postgres_stack_validates_with_the_real_provider(postgres, tmp_path):

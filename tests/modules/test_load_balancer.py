@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import modules  # noqa: F401  (installs the light provider loader before the binding is imported)
-from environments import load_stage
-from modules.load_balancer import TLS_POLICY, LoadBalancerProps, PublicLoadBalancer
+from environments import load_stage, stage_names
+from modules.load_balancer import TLS_POLICY, LoadBalancerSettings, PublicLoadBalancer
+from tests.constructs import network_for, synth_construct
 from tests.tf_json import SynthesizedStack, refers_to
 
 MANAGED_GROUPS = {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
@@ -40,15 +40,10 @@ def of_bucket(stack, resource_type, bucket_name):
     return config
 
 
-def synth_construct(props: LoadBalancerProps) -> SynthesizedStack:
-    """One PublicLoadBalancer alone in a throwaway stack, for props no shipped stage uses."""
-    from cdktf import Testing, TerraformStack
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-
-    stack = TerraformStack(Testing.app(), "lb-test")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    PublicLoadBalancer(stack, "load-balancer", props)
-    return SynthesizedStack("lb-test", json.loads(Testing.synth(stack)))
+def load_balancer_alone(settings: LoadBalancerSettings) -> tuple[PublicLoadBalancer, SynthesizedStack]:
+    """One PublicLoadBalancer in a throwaway stack, for settings no shipped stage uses."""
+    return synth_construct(lambda scope, stage: PublicLoadBalancer(
+        scope, "load-balancer", settings, stage, network=network_for(scope, stage), target_port=8080))
 
 
 # --- placement and hardening ------------------------------------------------------------------
@@ -158,8 +153,7 @@ def test_outputs_give_the_alb_dns_name_and_the_site_url(stage_stack):
 
 def test_an_existing_certificate_is_used_as_is():
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
-    stack = synth_construct(LoadBalancerProps(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subnet-b"),
-                                              certificate_arn=arn, waf_enabled=False))
+    _, stack = load_balancer_alone(LoadBalancerSettings(certificate_arn=arn, waf_enabled=False))
     assert listeners(stack)[443]["certificate_arn"] == arn and listeners(stack)[80]["default_action"][0]["type"] == "redirect"
     assert stack.resources("aws_acm_certificate") == {} and stack.resources("aws_route53_record") == {}
 
@@ -219,7 +213,7 @@ def test_log_bucket_policy_lets_only_elb_log_delivery_write_over_tls(stage_stack
 # --- WAF --------------------------------------------------------------------------------------
 
 def test_waf_is_on_where_the_stage_says_so(stacks):
-    for stage in ("dev", "staging", "prod"):
+    for stage in stage_names():
         expected = load_stage(stage).load_balancer.waf_enabled
         assert bool(stacks[f"digital-booking-{stage}"].resources("aws_wafv2_web_acl")) is expected, stage
     assert stacks["digital-booking-prod"].resources("aws_wafv2_web_acl")
@@ -259,13 +253,9 @@ def test_waf_logs_to_its_own_group_with_retention(waf_stack):
 
 
 def test_construct_exposes_the_contract_attributes():
-    stack_props = LoadBalancerProps(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subnet-b"))
-    from cdktf import Testing, TerraformStack
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
-    stack = TerraformStack(Testing.app(), "contract")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    lb = PublicLoadBalancer(stack, "lb", stack_props)
+    lb, _ = load_balancer_alone(LoadBalancerSettings())
     for attribute in ("security_group_id", "alb_arn", "alb_arn_suffix", "target_group_arn", "target_group_arn_suffix",
-                      "dns_name", "web_acl_name", "waf_log_group_name"):
+                      "target_group_resource_label", "dns_name", "web_acl_name", "web_acl_metric_name",
+                      "waf_log_group_name"):
         assert isinstance(getattr(lb, attribute), str), attribute
     assert lb.https_enabled is False and lb.site_url is None

@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from environments import load_stage
-from environments.schema import LOG_RETENTION_DAYS
+from modules.monitoring import MonitoringSettings, PlatformAlarms
+from modules.settings import LOG_RETENTION_DAYS
+from tests.constructs import synth_construct
 from tests.tf_json import refers_to
 
 
@@ -242,15 +244,10 @@ def test_dashboard_widgets_do_not_overlap(stage_stack):
 # -- derivation from the tiers (the construct on its own, with stand-in tiers) --------------------
 
 def synth_alarms(**tiers) -> dict:
-    from cdktf import Testing, TerraformStack
-
-    from modules.monitoring import AlarmThresholds, PlatformAlarms, PlatformAlarmsProps
-
-    stack = TerraformStack(Testing.app(), "alarms-test")
-    PlatformAlarms(stack, "alarms", PlatformAlarmsProps.from_tiers(
-        name="t", region="eu-west-1", alarm_topic_arn="arn:aws:sns:eu-west-1:123456789012:t-alarms",
-        thresholds=AlarmThresholds(db_free_storage_gib=2.0, db_freeable_memory_mib=128), **tiers))
-    return json.loads(Testing.synth(stack))["resource"]
+    """PlatformAlarms alone, reading stand-in tiers (only the attributes its protocols name)."""
+    settings = MonitoringSettings(db_free_storage_gib=2.0, db_freeable_memory_mib=128)
+    _, stack = synth_construct(lambda scope, stage: PlatformAlarms(scope, "alarms", settings, stage, **tiers), name="t")
+    return {t: r for t, r in stack.json["resource"].items()}
 
 
 DATABASE = SimpleNamespace(instance_identifier="t-db", replica_identifiers=["t-db-replica-1", "t-db-replica-2"],
@@ -297,12 +294,3 @@ def test_absent_tiers_get_no_alarms():
     resources = synth_alarms()
     assert "aws_cloudwatch_metric_alarm" not in resources
     assert list(resources) == ["aws_cloudwatch_dashboard"]
-
-
-def test_alarms_without_a_topic_are_refused():
-    from cdktf import Testing, TerraformStack
-
-    from modules.monitoring import PlatformAlarms, PlatformAlarmsProps
-
-    with pytest.raises(ValueError, match="needs alarm_topic_arn"):
-        PlatformAlarms(TerraformStack(Testing.app(), "no-topic"), "alarms", PlatformAlarmsProps())

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from environments import load_stage
+from environments import load_stage, stage_names
+from modules.static_assets import StaticAssets, StaticAssetsSettings
+from tests.constructs import synth_construct
 from tests.tf_json import refers_to
 
 
@@ -159,9 +162,9 @@ def test_incomplete_multipart_uploads_are_aborted(stage_stack):
 # -- CloudFront -----------------------------------------------------------------------------------
 
 def test_cloudfront_follows_the_stage_switch(stacks):
-    counts = {s: len(stacks[f"digital-booking-{s}"].resources("aws_cloudfront_distribution"))
-              for s in ("dev", "staging", "prod")}
-    assert counts == {"dev": 0, "staging": 1, "prod": 1}
+    for stage in stage_names():
+        expected = 1 if load_stage(stage).static_assets.cloudfront_enabled else 0
+        assert len(stacks[f"digital-booking-{stage}"].resources("aws_cloudfront_distribution")) == expected, stage
 
 
 @pytest.fixture(params=["staging", "prod"])
@@ -266,14 +269,12 @@ def test_stage_outputs_the_bucket_and_the_cdn_domain(stacks):
 
 # -- the construct on its own ---------------------------------------------------------------------
 
-def synth_static_assets(**props) -> dict:
-    from cdktf import Testing, TerraformStack
-
-    from modules.static_assets import StaticAssets, StaticAssetsProps
-
-    stack = TerraformStack(Testing.app(), "static-assets-test")
-    StaticAssets(stack, "assets", StaticAssetsProps(**props))
-    return json.loads(Testing.synth(stack))["resource"]
+def synth_static_assets(grant_uploads: bool = False, **settings) -> dict:
+    def build(scope, stage):
+        assets = StaticAssets(scope, "assets", StaticAssetsSettings(**settings), stage, protect_from_deletion=False)
+        if grant_uploads:
+            assets.grant_uploads(SimpleNamespace(name="app-role", id="app-role"))
+    return synth_construct(build)[1].json["resource"]
 
 
 def test_a_custom_certificate_gets_tls_1_2_and_sni():
@@ -285,5 +286,7 @@ def test_a_custom_certificate_gets_tls_1_2_and_sni():
                                           "ssl_support_method": "sni-only"}
 
 
-def test_without_a_writer_role_no_policy_is_attached():
-    assert "aws_iam_role_policy" not in synth_static_assets(writer_role_name=None)
+def test_only_a_granted_role_may_write():
+    assert "aws_iam_role_policy" not in synth_static_assets()
+    [policy] = synth_static_assets(grant_uploads=True)["aws_iam_role_policy"].values()
+    assert policy["role"] == "app-role"

@@ -1,4 +1,4 @@
-"""Security gate: checkov 3.3.30 on every synthesized stack (issue 6).
+"""Security gate: checkov 3.3.30 on every synthesized stack.
 
 prod and the state bootstrap stack must have no failed check outside the reviewed list
 ``security/checkov-accepted.yaml``; every stack must actually be parsed and checked (checkov

@@ -1,4 +1,4 @@
-"""State locking, for real (issue 6): the dev stage's generated S3 backend against the emulator.
+"""State locking, for real: the dev stage's generated S3 backend against the emulator.
 
 The bootstrap stack ``digital-booking-state`` is applied into a moto server (its bucket and lock
 table exactly as it defines them). Then two terraform "writers" use the dev stack's own ``s3``

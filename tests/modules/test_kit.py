@@ -1,15 +1,23 @@
-"""modules/_private_bucket.py: every bucket of every stack, state included, gets the whole baseline.
+"""modules/kit.py: what every tier gets from the kit, checked across every stack.
 
-The tier tests check their own buckets in detail; these fail when a bucket added later skips the helper.
+Every bucket of every stack, state included, gets the whole baseline (the tier tests check their
+own buckets in detail; these fail when a bucket added later skips the helper). Partition and
+account are looked up once per stack and never written out in modules/.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
+from environments import stage_names
 from tests.tf_json import SynthesizedStack, refers_to
 
-STACK_NAMES = ["digital-booking-state", "digital-booking-dev", "digital-booking-staging", "digital-booking-prod"]
+STACK_NAMES = ["digital-booking-state"] + [f"digital-booking-{stage}" for stage in stage_names()]
+MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
 
 
 def settings_of(stack: SynthesizedStack, setting_type: str, bucket_name: str) -> list[dict]:
@@ -49,3 +57,24 @@ def test_every_bucket_is_encrypted_at_rest(stacks, stack_name):
             assert default["kms_master_key_id"] and rule["bucket_key_enabled"] is True, bucket_name
         else:
             assert default["sse_algorithm"] == "AES256", bucket_name
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_partition_and_account_are_looked_up_once_per_stack(stacks, stack_name):
+    stack = stacks[stack_name]
+    assert list(stack.data("aws_caller_identity")) == ["account"]
+    assert list(stack.data("aws_partition")) == ["partition"]
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_no_arn_spells_out_the_partition(stacks, stack_name):
+    assert not re.search(r"arn:aws:(?!acm:)", json.dumps(stacks[stack_name].json.get("resource", {})))
+
+
+def test_no_module_writes_an_arn_partition_literally():
+    """Only the documentation of a certificate ARN's shape may say ``arn:aws:``; every ARN built is
+    ``arn:${partition}:``, so the same code serves aws-cn and aws-us-gov."""
+    for path in MODULES_DIR.glob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if "arn:aws" in line:
+                assert "acm" in line, f"{path.name}:{number}: {line.strip()}"

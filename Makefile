@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install synth test test-fast bench clean plan diff node-install diagram sandbox security
+.PHONY: install lint synth test test-fast bench clean plan diff node-install diagram sandbox security
 
 install: .venv/.installed
 
@@ -22,14 +22,22 @@ synth: install
 	DIGITAL_BOOKING_STAGES="$(STAGE)" $(PYTHON) main.py
 	@ls -1 cdktf.out/stacks
 
-test: install
+# The style gates, with zero findings: ruff (lint and format, 120 columns), mypy over the code,
+# zizmor over the GitHub workflows (offline: no GitHub API). `make test` runs them first.
+lint: install
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
+	.venv/bin/zizmor --offline --no-progress .github/workflows
+
+test: install lint
 	$(PYTHON) -m pytest
 
 # The fast tests only (no terraform against the emulator, no checkov): for the edit loop.
 test-fast: install
 	$(PYTHON) -m pytest -m "not slow"
 
-# What a change would do to one stage (issue 7): synth it, then terraform init + plan (`plan`) or
+# What a change would do to one stage: synth it, then terraform init + plan (`plan`) or
 # `cdktf diff` through the npm cdktf CLI (`diff`). Stops with a clear message where no AWS
 # credentials exist. DIGITAL_BOOKING_EMULATOR_URL=start plans against a throwaway emulator (moto),
 # DIGITAL_BOOKING_EMULATOR_URL=http://127.0.0.1:5000 against a running one.

@@ -78,8 +78,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except IsADirectoryError:
         raise StageConfigError(f"{where}: a directory, not a stage file") from None
     except UnicodeDecodeError as error:
-        raise StageConfigError(f"{where}: not UTF-8 text ({error.reason} at byte {error.start}); "
-                               "allowed: a UTF-8 TOML file") from None
+        raise StageConfigError(
+            f"{where}: not UTF-8 text ({error.reason} at byte {error.start}); allowed: a UTF-8 TOML file"
+        ) from None
     except OSError as error:
         raise StageConfigError(f"{where}: cannot be read ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
@@ -97,8 +98,9 @@ def parse_stage(name: str, raw: dict[str, Any], source: str) -> StageConfig:
     """Validate one stage's parsed TOML. Raises StageConfigError listing every problem."""
     problems = Problems(source)
     if not STAGE_NAME.match(name):
-        problems.add("(file name)", name, "not a stage name",
-                     "2-16 lowercase letters, digits and '-', starting with a letter")
+        problems.add(
+            "(file name)", name, "not a stage name", "2-16 lowercase letters, digits and '-', starting with a letter"
+        )
     for key in raw:
         if key not in SECTIONS:
             problems.add(key, raw[key], "unknown section (a typo?)", "one of " + ", ".join(f"[{s}]" for s in SECTIONS))
@@ -129,7 +131,8 @@ def load_stages(directory: Path = ENVIRONMENTS_DIR, only: list[str] | None = Non
     for wanted in only or []:
         if wanted not in names:
             raise StageConfigError(
-                f"unknown stage {wanted!r}: allowed: {', '.join(names)} (files in {_display(directory)})")
+                f"unknown stage {wanted!r}: allowed: {', '.join(names)} (files in {_display(directory)})"
+            )
     return [load_stage(name, directory) for name in names if not only or name in only]
 
 
@@ -144,5 +147,14 @@ def load_state_backend(directory: Path = ENVIRONMENTS_DIR) -> StateStoreSettings
     return settings
 
 
-__all__ = ["ENVIRONMENTS_DIR", "SECTIONS", "StageConfig", "StageConfigError", "load_stage", "load_stages",
-           "load_state_backend", "parse_stage", "stage_names"]
+__all__ = [
+    "ENVIRONMENTS_DIR",
+    "SECTIONS",
+    "StageConfig",
+    "StageConfigError",
+    "load_stage",
+    "load_stages",
+    "load_state_backend",
+    "parse_stage",
+    "stage_names",
+]

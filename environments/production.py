@@ -36,40 +36,92 @@ class ProductionRule:
 NOT_ALLOWED = "not allowed in production"
 
 PRODUCTION_RULES: tuple[ProductionRule, ...] = (
-    ProductionRule("network.azs", lambda c: len(c.network.azs) >= 3,
-                   "fewer AZs than a production stage needs",
-                   "at least 3 distinct AZs (production stage; the ALB needs 2, prod needs 3)"),
-    ProductionRule("network.nat_gateways", lambda c: c.network.nat_gateways == "per_az",
-                   "a production stage must not lose egress with one AZ", "'per_az' in a production stage"),
-    ProductionRule("load_balancer.certificate_arn", lambda c: c.load_balancer.https,
-                   "a production stage must serve HTTPS and has no certificate source",
-                   "certificate_arn (an ACM ARN) or domain_name + hosted_zone_name in a production stage"),
-    ProductionRule("load_balancer.deletion_protection", lambda c: c.load_balancer.deletion_protection,
-                   "a production ALB must not be deletable", "true in a production stage"),
-    ProductionRule("load_balancer.waf_enabled", lambda c: c.load_balancer.waf_enabled,
-                   "a production ALB must sit behind the WAF", "true in a production stage"),
-    ProductionRule("app_servers.min_size", lambda c: c.app_servers.min_size >= 2,
-                   "a production fleet must survive one instance's loss", "at least 2 in a production stage"),
+    ProductionRule(
+        "network.azs",
+        lambda c: len(c.network.azs) >= 3,
+        "fewer AZs than a production stage needs",
+        "at least 3 distinct AZs (production stage; the ALB needs 2, prod needs 3)",
+    ),
+    ProductionRule(
+        "network.nat_gateways",
+        lambda c: c.network.nat_gateways == "per_az",
+        "a production stage must not lose egress with one AZ",
+        "'per_az' in a production stage",
+    ),
+    ProductionRule(
+        "load_balancer.certificate_arn",
+        lambda c: c.load_balancer.https,
+        "a production stage must serve HTTPS and has no certificate source",
+        "certificate_arn (an ACM ARN) or domain_name + hosted_zone_name in a production stage",
+    ),
+    ProductionRule(
+        "load_balancer.deletion_protection",
+        lambda c: c.load_balancer.deletion_protection,
+        "a production ALB must not be deletable",
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "load_balancer.waf_enabled",
+        lambda c: c.load_balancer.waf_enabled,
+        "a production ALB must sit behind the WAF",
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "app_servers.min_size",
+        lambda c: c.app_servers.min_size >= 2,
+        "a production fleet must survive one instance's loss",
+        "at least 2 in a production stage",
+    ),
     ProductionRule("database.multi_az", lambda c: c.database.multi_az, NOT_ALLOWED, "true in a production stage"),
-    ProductionRule("database.read_replicas", lambda c: c.database.read_replicas >= 1, NOT_ALLOWED,
-                   "1 to 5 in a production stage"),
-    ProductionRule("database.backup_retention_days", lambda c: c.database.backup_retention_days >= 7, NOT_ALLOWED,
-                   "7 to 35 in a production stage"),
-    ProductionRule("database.deletion_protection", lambda c: c.database.deletion_protection, NOT_ALLOWED,
-                   "true in a production stage"),
-    ProductionRule("database.monitoring_interval_seconds", lambda c: c.database.monitoring_interval_seconds > 0,
-                   NOT_ALLOWED, "1, 5, 10, 15, 30 or 60 in a production stage"),
-    ProductionRule("database.instance_class", lambda c: c.database.performance_insights, NOT_ALLOWED,
-                   "a class with Performance Insights in a production stage (for mysql not db.t2/t3/t4g"
-                   " micro or small), e.g. 'db.r7g.large'"),
-    ProductionRule("cache.automatic_failover", lambda c: c.cache.automatic_failover, NOT_ALLOWED,
-                   "true in a production stage"),
-    ProductionRule("cache.snapshot_retention_days", lambda c: c.cache.snapshot_retention_days >= 1, NOT_ALLOWED,
-                   "1 to 35 in a production stage"),
-    ProductionRule("static_assets.cloudfront_enabled", lambda c: c.static_assets.cloudfront_enabled,
-                   "a production stage serves its assets through CloudFront", "true in a production stage"),
-    ProductionRule("monitoring.alarm_emails", lambda c: bool(c.monitoring.alarm_emails),
-                   "nobody would hear a production alarm", "at least one e-mail address in a production stage"),
+    ProductionRule(
+        "database.read_replicas", lambda c: c.database.read_replicas >= 1, NOT_ALLOWED, "1 to 5 in a production stage"
+    ),
+    ProductionRule(
+        "database.backup_retention_days",
+        lambda c: c.database.backup_retention_days >= 7,
+        NOT_ALLOWED,
+        "7 to 35 in a production stage",
+    ),
+    ProductionRule(
+        "database.deletion_protection",
+        lambda c: c.database.deletion_protection,
+        NOT_ALLOWED,
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "database.monitoring_interval_seconds",
+        lambda c: c.database.monitoring_interval_seconds > 0,
+        NOT_ALLOWED,
+        "1, 5, 10, 15, 30 or 60 in a production stage",
+    ),
+    ProductionRule(
+        "database.instance_class",
+        lambda c: c.database.performance_insights,
+        NOT_ALLOWED,
+        "a class with Performance Insights in a production stage (for mysql not db.t2/t3/t4g"
+        " micro or small), e.g. 'db.r7g.large'",
+    ),
+    ProductionRule(
+        "cache.automatic_failover", lambda c: c.cache.automatic_failover, NOT_ALLOWED, "true in a production stage"
+    ),
+    ProductionRule(
+        "cache.snapshot_retention_days",
+        lambda c: c.cache.snapshot_retention_days >= 1,
+        NOT_ALLOWED,
+        "1 to 35 in a production stage",
+    ),
+    ProductionRule(
+        "static_assets.cloudfront_enabled",
+        lambda c: c.static_assets.cloudfront_enabled,
+        "a production stage serves its assets through CloudFront",
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "monitoring.alarm_emails",
+        lambda c: bool(c.monitoring.alarm_emails),
+        "nobody would hear a production alarm",
+        "at least one e-mail address in a production stage",
+    ),
 )
 
 

@@ -129,7 +129,9 @@ class StageSection:
     production: bool = setting(False, allowed="true or false (prod rules apply when true)")
     owner: str = setting("platform-team", allowed="a non-empty string (tag owner)")
     cost_centre: str = setting("unassigned", allowed="a non-empty string (tag cost-centre)")
-    tags: Mapping[str, str] = setting(allowed="a table of extra string tags", factory=lambda: types.MappingProxyType({}))
+    tags: Mapping[str, str] = setting(
+        allowed="a table of extra string tags", factory=lambda: types.MappingProxyType({})
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not REGION.match(self.region):
@@ -143,12 +145,18 @@ class StageSection:
 class StateSection:
     """[state]: how this stage's Terraform state is locked."""
 
-    use_lockfile: bool = setting(True, allowed=(
-        "true or false: also lock with S3 conditional writes (<key>.tflock) next to DynamoDB"))
-    dynamodb_lock: bool = setting(True, allowed=(
-        "true or false: lock with the DynamoDB table (deprecated in Terraform 1.11)"))
+    use_lockfile: bool = setting(
+        True, allowed=("true or false: also lock with S3 conditional writes (<key>.tflock) next to DynamoDB")
+    )
+    dynamodb_lock: bool = setting(
+        True, allowed=("true or false: lock with the DynamoDB table (deprecated in Terraform 1.11)")
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not (self.use_lockfile or self.dynamodb_lock):
-            problems.add("use_lockfile", self.use_lockfile, "state would have no lock at all",
-                         "at least one of state.use_lockfile or state.dynamodb_lock true")
+            problems.add(
+                "use_lockfile",
+                self.use_lockfile,
+                "state would have no lock at all",
+                "at least one of state.use_lockfile or state.dynamodb_lock true",
+            )

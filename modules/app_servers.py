@@ -72,8 +72,16 @@ AL2023_AMI_PARAMETERS = {
     "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
 }
 #: Group metrics the ASG publishes (FSBP AutoScaling; dashboards use them).
-GROUP_METRICS = ("GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
-                 "GroupPendingInstances", "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances")
+GROUP_METRICS = (
+    "GroupMinSize",
+    "GroupMaxSize",
+    "GroupDesiredCapacity",
+    "GroupInServiceInstances",
+    "GroupPendingInstances",
+    "GroupStandbyInstances",
+    "GroupTerminatingInstances",
+    "GroupTotalInstances",
+)
 #: Where the service writes its log on the instance (the CloudWatch agent tails it).
 APP_LOG_FILE = "/var/log/booking/app.log"
 
@@ -88,18 +96,27 @@ class AppServerSettings:
     """[app_servers]: the launch template and Auto Scaling group running the booking application."""
 
     #: S3 bucket and key of the application's executable jar; the role may read exactly that object.
-    artifact_bucket: str = setting(allowed=(
-        "the S3 bucket name holding the application artifact (3-63 lowercase letters, digits, '.', '-')"))
-    artifact_key: str = setting("booking-app/booking-app.jar", allowed=(
-        "the S3 key of the application's executable jar, e.g. 'booking-app/1.4.2/booking-app.jar'"))
+    artifact_bucket: str = setting(
+        allowed=("the S3 bucket name holding the application artifact (3-63 lowercase letters, digits, '.', '-')")
+    )
+    artifact_key: str = setting(
+        "booking-app/booking-app.jar",
+        allowed=("the S3 key of the application's executable jar, e.g. 'booking-app/1.4.2/booking-app.jar'"),
+    )
     #: EC2 instance type and the CPU architecture of the AMI.
-    instance_type: str = setting("t3.small", allowed=(
-        "an EC2 instance type of the form family.size, e.g. 't3.small' or 'm7i.large'"))
-    architecture: Literal["x86_64", "arm64"] = setting("x86_64", allowed=(
-        "'x86_64' or 'arm64' (picks the Amazon Linux 2023 AMI; must match instance_type)"))
+    instance_type: str = setting(
+        "t3.small", allowed=("an EC2 instance type of the form family.size, e.g. 't3.small' or 'm7i.large'")
+    )
+    architecture: Literal["x86_64", "arm64"] = setting(
+        "x86_64", allowed=("'x86_64' or 'arm64' (picks the Amazon Linux 2023 AMI; must match instance_type)")
+    )
     #: Fixed AMI; None takes the latest Amazon Linux 2023 from the public SSM parameter.
-    ami_id: str | None = setting(None, allowed=(
-        "an AMI id such as 'ami-0123456789abcdef0' (unset: latest Amazon Linux 2023 from the public SSM parameter)"))
+    ami_id: str | None = setting(
+        None,
+        allowed=(
+            "an AMI id such as 'ami-0123456789abcdef0' (unset: latest Amazon Linux 2023 from the public SSM parameter)"
+        ),
+    )
     #: Port the application listens on.
     app_port: int = setting(8080, allowed="a TCP port 1024-65535 (the app runs as an unprivileged service)")
     #: Fleet bounds; ``desired_capacity`` applies at creation, scaling owns it afterwards.
@@ -110,8 +127,9 @@ class AppServerSettings:
     health_check_grace_seconds: int = setting(300, allowed="0 to 7200 seconds")
     #: Target-tracking targets: average CPU %, and ALB requests per instance per minute.
     cpu_target_percent: int = setting(60, allowed="average CPU % the fleet scales to hold, 10 to 90")
-    requests_per_target: int = setting(1000, allowed=(
-        "ALB requests per instance per minute the fleet scales to hold, 1 to 100000"))
+    requests_per_target: int = setting(
+        1000, allowed=("ALB requests per instance per minute the fleet scales to hold, 1 to 100000")
+    )
     #: Size of the encrypted gp3 root volume.
     root_volume_gb: int = setting(20, allowed="8 to 1024 GiB (gp3, encrypted)")
     #: Days the app log group keeps events.
@@ -119,27 +137,44 @@ class AppServerSettings:
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not BUCKET_NAME.match(self.artifact_bucket) or ".." in self.artifact_bucket:
-            problems.add("artifact_bucket", self.artifact_bucket, "not an S3 bucket name",
-                         "3-63 lowercase letters, digits, '.' and '-'")
+            problems.add(
+                "artifact_bucket",
+                self.artifact_bucket,
+                "not an S3 bucket name",
+                "3-63 lowercase letters, digits, '.' and '-'",
+            )
         if not self.artifact_key or self.artifact_key.startswith("/") or len(self.artifact_key) > 1024:
-            problems.add("artifact_key", self.artifact_key, "not an S3 object key",
-                         "1-1024 characters, not starting with '/'")
+            problems.add(
+                "artifact_key", self.artifact_key, "not an S3 object key", "1-1024 characters, not starting with '/'"
+            )
         if not INSTANCE_TYPE.match(self.instance_type):
-            problems.add("instance_type", self.instance_type, "not an EC2 instance type",
-                         "family.size, e.g. 't3.small' or 'm7i.large'")
+            problems.add(
+                "instance_type",
+                self.instance_type,
+                "not an EC2 instance type",
+                "family.size, e.g. 't3.small' or 'm7i.large'",
+            )
         if self.ami_id is not None and not AMI_ID.match(self.ami_id):
-            problems.add("ami_id", self.ami_id, "not an AMI id",
-                         "'ami-' and 8 or 17 hex digits, or unset for Amazon Linux 2023")
+            problems.add(
+                "ami_id", self.ami_id, "not an AMI id", "'ami-' and 8 or 17 hex digits, or unset for Amazon Linux 2023"
+            )
         check_range(problems, "app_port", self.app_port, 1024, 65535)
         check_range(problems, "min_size", self.min_size, 0, 100)
         check_range(problems, "max_size", self.max_size, 1, 100)
         if self.min_size > self.max_size:
-            problems.add("min_size", self.min_size, f"greater than max_size ({self.max_size})",
-                         f"at most max_size ({self.max_size})")
+            problems.add(
+                "min_size",
+                self.min_size,
+                f"greater than max_size ({self.max_size})",
+                f"at most max_size ({self.max_size})",
+            )
         elif not self.min_size <= self.desired_capacity <= self.max_size:
-            problems.add("desired_capacity", self.desired_capacity,
-                         f"outside min_size..max_size ({self.min_size}..{self.max_size})",
-                         f"{self.min_size} to {self.max_size}")
+            problems.add(
+                "desired_capacity",
+                self.desired_capacity,
+                f"outside min_size..max_size ({self.min_size}..{self.max_size})",
+                f"{self.min_size} to {self.max_size}",
+            )
         check_range(problems, "health_check_grace_seconds", self.health_check_grace_seconds, 0, 7200)
         check_range(problems, "cpu_target_percent", self.cpu_target_percent, 10, 90)
         check_range(problems, "requests_per_target", self.requests_per_target, 1, 100_000)
@@ -153,8 +188,9 @@ class AppServerFleet(Construct):
     #: How the other tiers' security-group rule descriptions name this fleet.
     connection_label = "app servers"
 
-    def __init__(self, scope: Construct, id_: str, settings: AppServerSettings, context: StageContext, *,
-                 network: Network) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, settings: AppServerSettings, context: StageContext, *, network: Network
+    ) -> None:
         super().__init__(scope, id_)
         require_valid(settings, context.region)
         self.settings = settings
@@ -162,86 +198,175 @@ class AppServerFleet(Construct):
         name = context.name
 
         self.security_group = SecurityGroup(
-            self, "security-group", name_prefix=f"{name}-app-", vpc_id=network.vpc_id,
+            self,
+            "security-group",
+            name_prefix=f"{name}-app-",
+            vpc_id=network.vpc_id,
             description=f"App servers of {name}: app port from the ALB only, HTTPS out through the NAT",
-            tags=context.named(f"{name}-app"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+            tags=context.named(f"{name}-app"),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
         #: The app servers' security group (the data tiers' ``allow_from`` admit it).
         self.security_group_id: str = self.security_group.id
         VpcSecurityGroupEgressRule(
-            self, "egress-https", security_group_id=self.security_group.id, ip_protocol="tcp", from_port=443,
-            to_port=443, cidr_ipv4="0.0.0.0/0", tags=context.resource_tags,
-            description="HTTPS out via the NAT: OS packages, the S3 artifact, SSM and CloudWatch endpoints")
+            self,
+            "egress-https",
+            security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            tags=context.resource_tags,
+            description="HTTPS out via the NAT: OS packages, the S3 artifact, SSM and CloudWatch endpoints",
+        )
 
         #: The application's log group (the CloudWatch agent ships the service log here).
         self.log_group_name: str = f"/digital-booking/{name}/app"
         self.log_group = log_group(self, "log-group", context, self.log_group_name, settings.log_retention_days)
 
-        self.role = service_role(self, "instance-role", f"{name}-app-instance", "ec2.amazonaws.com",
-                                 description=f"App servers of {name}", tags=context.tags)
+        self.role = service_role(
+            self,
+            "instance-role",
+            f"{name}-app-instance",
+            "ec2.amazonaws.com",
+            description=f"App servers of {name}",
+            tags=context.tags,
+        )
         #: The instance role, for the other tiers' ``grant_*`` methods.
         self.instance_role_name: str = self.role.name
         self.instance_role_arn: str = self.role.arn
-        IamRolePolicyAttachment(self, "ssm-core", role=self.role.name,
-                                policy_arn=context.account.managed_policy_arn("AmazonSSMManagedInstanceCore"))
-        IamRolePolicy(self, "cloudwatch-agent-policy", name="cloudwatch-agent", role=self.role.id, policy=policy_document(
-            {"Sid": "ShipAppLogs", "Effect": "Allow",
-             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-             "Resource": [self.log_group.arn, f"{self.log_group.arn}:*"]},
-            {"Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
-             "Resource": "*", "Condition": {"StringEquals": {"cloudwatch:namespace": "CWAgent"}}},
-            # DescribeTags has no resource-level permissions; the agent reads the ASG name with it.
-            {"Sid": "ReadOwnTags", "Effect": "Allow", "Action": "ec2:DescribeTags", "Resource": "*"}))
-        IamRolePolicy(self, "artifact-read-policy", name="read-app-artifact", role=self.role.id, policy=policy_document(
-            {"Sid": "ReadAppArtifact", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": context.account.s3_arn(settings.artifact_bucket, settings.artifact_key)}))
-        profile = IamInstanceProfile(self, "instance-profile", name=f"{name}-app-instance", role=self.role.name,
-                                     tags=context.resource_tags)
+        IamRolePolicyAttachment(
+            self,
+            "ssm-core",
+            role=self.role.name,
+            policy_arn=context.account.managed_policy_arn("AmazonSSMManagedInstanceCore"),
+        )
+        IamRolePolicy(
+            self,
+            "cloudwatch-agent-policy",
+            name="cloudwatch-agent",
+            role=self.role.id,
+            policy=policy_document(
+                {
+                    "Sid": "ShipAppLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [self.log_group.arn, f"{self.log_group.arn}:*"],
+                },
+                {
+                    "Sid": "PublishAgentMetrics",
+                    "Effect": "Allow",
+                    "Action": "cloudwatch:PutMetricData",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": "CWAgent"}},
+                },
+                # DescribeTags has no resource-level permissions; the agent reads the ASG name with it.
+                {"Sid": "ReadOwnTags", "Effect": "Allow", "Action": "ec2:DescribeTags", "Resource": "*"},
+            ),
+        )
+        IamRolePolicy(
+            self,
+            "artifact-read-policy",
+            name="read-app-artifact",
+            role=self.role.id,
+            policy=policy_document(
+                {
+                    "Sid": "ReadAppArtifact",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": context.account.s3_arn(settings.artifact_bucket, settings.artifact_key),
+                }
+            ),
+        )
+        profile = IamInstanceProfile(
+            self, "instance-profile", name=f"{name}-app-instance", role=self.role.name, tags=context.resource_tags
+        )
 
         if settings.ami_id:
             image_id = settings.ami_id
         else:
             # insecure_value: the public AMI id is no secret; `value` would hide it in every plan.
-            image_id = DataAwsSsmParameter(self, "al2023-ami", name=AL2023_AMI_PARAMETERS[settings.architecture]
-                                           ).insecure_value
+            image_id = DataAwsSsmParameter(
+                self, "al2023-ami", name=AL2023_AMI_PARAMETERS[settings.architecture]
+            ).insecure_value
         instance_tags = context.named(f"{name}-app")
         self.launch_template = LaunchTemplate(
-            self, "launch-template", name=f"{name}-app", description=f"App servers of {name}",
-            image_id=image_id, instance_type=settings.instance_type, update_default_version=True,
+            self,
+            "launch-template",
+            name=f"{name}-app",
+            description=f"App servers of {name}",
+            image_id=image_id,
+            instance_type=settings.instance_type,
+            update_default_version=True,
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
-            metadata_options=LaunchTemplateMetadataOptions(http_endpoint="enabled", http_tokens="required",
-                                                           http_put_response_hop_limit=1),
-            monitoring=LaunchTemplateMonitoring(enabled=True), ebs_optimized="true",
-            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
-                device_name="/dev/xvda", ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                    volume_type="gp3", volume_size=settings.root_volume_gb, encrypted="true",
-                    delete_on_termination="true"))],
-            network_interfaces=[LaunchTemplateNetworkInterfaces(
-                device_index=0, associate_public_ip_address="false", delete_on_termination="true",
-                security_groups=[self.security_group.id])],
-            tag_specifications=[LaunchTemplateTagSpecifications(resource_type=kind, tags=instance_tags)
-                                for kind in ("instance", "volume", "network-interface")],
-            user_data=base64.b64encode(self.user_data().encode()).decode(), tags=context.resource_tags)
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            ebs_optimized="true",
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        volume_type="gp3",
+                        volume_size=settings.root_volume_gb,
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            network_interfaces=[
+                LaunchTemplateNetworkInterfaces(
+                    device_index=0,
+                    associate_public_ip_address="false",
+                    delete_on_termination="true",
+                    security_groups=[self.security_group.id],
+                )
+            ],
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=kind, tags=instance_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            user_data=base64.b64encode(self.user_data().encode()).decode(),
+            tags=context.resource_tags,
+        )
 
         self.autoscaling_group = AutoscalingGroup(
-            self, "autoscaling-group", name=f"{name}-app", vpc_zone_identifier=list(network.private_app_subnet_ids),
-            min_size=settings.min_size, max_size=settings.max_size, desired_capacity=settings.desired_capacity,
-            health_check_type="ELB", health_check_grace_period=settings.health_check_grace_seconds,
+            self,
+            "autoscaling-group",
+            name=f"{name}-app",
+            vpc_zone_identifier=list(network.private_app_subnet_ids),
+            min_size=settings.min_size,
+            max_size=settings.max_size,
+            desired_capacity=settings.desired_capacity,
+            health_check_type="ELB",
+            health_check_grace_period=settings.health_check_grace_seconds,
             default_instance_warmup=settings.health_check_grace_seconds,
             # The template's version number (not "$Latest"): a new version is a change of this group,
             # which is what starts the rolling instance refresh.
-            launch_template=AutoscalingGroupLaunchTemplate(id=self.launch_template.id,
-                                                           version=Token.as_string(self.launch_template.latest_version)),
+            launch_template=AutoscalingGroupLaunchTemplate(
+                id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)
+            ),
             instance_refresh=AutoscalingGroupInstanceRefresh(
-                strategy="Rolling", preferences=AutoscalingGroupInstanceRefreshPreferences(
-                    min_healthy_percentage=100, max_healthy_percentage=200, auto_rollback=True,
-                    instance_warmup=str(settings.health_check_grace_seconds))),
-            enabled_metrics=list(GROUP_METRICS), metrics_granularity="1Minute",
+                strategy="Rolling",
+                preferences=AutoscalingGroupInstanceRefreshPreferences(
+                    min_healthy_percentage=100,
+                    max_healthy_percentage=200,
+                    auto_rollback=True,
+                    instance_warmup=str(settings.health_check_grace_seconds),
+                ),
+            ),
+            enabled_metrics=list(GROUP_METRICS),
+            metrics_granularity="1Minute",
             # Provider default_tags do not reach ASG-launched instances; the launch template tags them,
             # these tags mark the group itself (and are propagated too, for tools that read them there).
-            tag=[AutoscalingGroupTag(key=key, value=value, propagate_at_launch=True)
-                 for key, value in context.named(f"{name}-app").items()],
+            tag=[
+                AutoscalingGroupTag(key=key, value=value, propagate_at_launch=True)
+                for key, value in context.named(f"{name}-app").items()
+            ],
             # Scaling owns the desired capacity once the group exists: an apply must not reset it.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]))
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+        )
         #: The Auto Scaling group's name, for alarms and dashboards.
         self.autoscaling_group_name: str = self.autoscaling_group.name
 
@@ -252,8 +377,10 @@ class AppServerFleet(Construct):
         the app (and health-check) port and nothing else (both sides of the rule), and the fleet also
         scales on the ALB's requests per target."""
         if load_balancer.target_port != self.settings.app_port:
-            raise ValueError(f"the load balancer forwards to port {load_balancer.target_port}, "
-                             f"the app servers listen on {self.settings.app_port}")
+            raise ValueError(
+                f"the load balancer forwards to port {load_balancer.target_port}, "
+                f"the app servers listen on {self.settings.app_port}"
+            )
         ports = [self.settings.app_port]
         health_port = load_balancer.health_check_port
         if health_port and health_port != self.settings.app_port:
@@ -262,43 +389,87 @@ class AppServerFleet(Construct):
         for port in ports:
             what = "app port" if port == self.settings.app_port else "health-check port"
             VpcSecurityGroupIngressRule(
-                self, f"ingress-from-alb-{port}", security_group_id=self.security_group.id, ip_protocol="tcp",
-                from_port=port, to_port=port, referenced_security_group_id=alb_sg,
-                description=f"{what} {port} from the ALB only", tags=self.context.resource_tags)
+                self,
+                f"ingress-from-alb-{port}",
+                security_group_id=self.security_group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=alb_sg,
+                description=f"{what} {port} from the ALB only",
+                tags=self.context.resource_tags,
+            )
             VpcSecurityGroupEgressRule(
-                self, f"alb-egress-to-app-{port}", security_group_id=alb_sg, ip_protocol="tcp",
-                from_port=port, to_port=port, referenced_security_group_id=self.security_group.id,
-                description=f"ALB to the app servers' {what} {port}", tags=self.context.resource_tags)
+                self,
+                f"alb-egress-to-app-{port}",
+                security_group_id=alb_sg,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=self.security_group.id,
+                description=f"ALB to the app servers' {what} {port}",
+                tags=self.context.resource_tags,
+            )
         self.autoscaling_group.target_group_arns = [load_balancer.target_group_arn]
-        self._target_tracking("requests", "ALBRequestCountPerTarget", self.settings.requests_per_target,
-                              load_balancer.target_group_resource_label)
+        self._target_tracking(
+            "requests",
+            "ALBRequestCountPerTarget",
+            self.settings.requests_per_target,
+            load_balancer.target_group_resource_label,
+        )
 
     # -----------------------------------------------------------------------------------------
     def _target_tracking(self, id_: str, metric: str, target: int, resource_label: str | None = None) -> None:
         AutoscalingPolicy(
-            self, f"scale-on-{id_}", name=f"{self.context.name}-app-{id_}", policy_type="TargetTrackingScaling",
+            self,
+            f"scale-on-{id_}",
+            name=f"{self.context.name}-app-{id_}",
+            policy_type="TargetTrackingScaling",
             autoscaling_group_name=self.autoscaling_group.name,
             estimated_instance_warmup=self.settings.health_check_grace_seconds,
             target_tracking_configuration=AutoscalingPolicyTargetTrackingConfiguration(
                 target_value=target,
                 predefined_metric_specification=AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification(
-                    predefined_metric_type=metric, resource_label=resource_label)))
+                    predefined_metric_type=metric, resource_label=resource_label
+                ),
+            ),
+        )
 
     def user_data(self) -> str:
         """The boot script: install, fetch the artifact, run it as a service, ship its log. No secrets."""
         settings, name, region = self.settings, self.context.name, self.context.region
-        agent_config = json.dumps({
-            "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
-            "logs": {"logs_collected": {"files": {"collect_list": [
-                {"file_path": APP_LOG_FILE, "log_group_name": self.log_group_name, "log_stream_name": "{instance_id}",
-                 "retention_in_days": -1}]}}},
-            "metrics": {"namespace": "CWAgent",
-                        "append_dimensions": {"AutoScalingGroupName": "${aws:AutoScalingGroupName}",
-                                              "InstanceId": "${aws:InstanceId}"},
-                        "aggregation_dimensions": [["AutoScalingGroupName"]],
-                        "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]},
-                                              "disk": {"measurement": ["used_percent"], "resources": ["/"]}}},
-        }, indent=1)
+        agent_config = json.dumps(
+            {
+                "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+                "logs": {
+                    "logs_collected": {
+                        "files": {
+                            "collect_list": [
+                                {
+                                    "file_path": APP_LOG_FILE,
+                                    "log_group_name": self.log_group_name,
+                                    "log_stream_name": "{instance_id}",
+                                    "retention_in_days": -1,
+                                }
+                            ]
+                        }
+                    }
+                },
+                "metrics": {
+                    "namespace": "CWAgent",
+                    "append_dimensions": {
+                        "AutoScalingGroupName": "${aws:AutoScalingGroupName}",
+                        "InstanceId": "${aws:InstanceId}",
+                    },
+                    "aggregation_dimensions": [["AutoScalingGroupName"]],
+                    "metrics_collected": {
+                        "mem": {"measurement": ["mem_used_percent"]},
+                        "disk": {"measurement": ["used_percent"], "resources": ["/"]},
+                    },
+                },
+            },
+            indent=1,
+        )
         return f"""#!/bin/bash
 # Boot script of the {name} app servers (rendered by modules/app_servers.py). No secrets here:
 # the application reads its credentials at runtime through the instance role.

@@ -74,37 +74,53 @@ class CacheSettings:
     """[cache]: the Redis replication group in front of the database."""
 
     #: Node type of every node (vertical sizing).
-    node_type: str = setting("cache.t4g.small", allowed=(
-        "an ElastiCache node type 'cache.<family>.<size>', e.g. 'cache.r7g.large'"))
+    node_type: str = setting(
+        "cache.t4g.small", allowed=("an ElastiCache node type 'cache.<family>.<size>', e.g. 'cache.r7g.large'")
+    )
     #: Nodes: one primary and ``node_count - 1`` replicas (horizontal read scaling).
-    node_count: int = setting(2, allowed=(
-        "1 to 6 nodes: a primary and node_count-1 replicas (at least 2 with automatic failover)"))
+    node_count: int = setting(
+        2, allowed=("1 to 6 nodes: a primary and node_count-1 replicas (at least 2 with automatic failover)")
+    )
     #: Promote a replica automatically when the primary fails; spreads nodes over AZs (Multi-AZ).
-    automatic_failover: bool = setting(True, allowed=(
-        "true or false: promote a replica in another AZ when the primary fails (true in production)"))
+    automatic_failover: bool = setting(
+        True, allowed=("true or false: promote a replica in another AZ when the primary fails (true in production)")
+    )
     engine_version: str = setting("7.1", allowed="a Redis 7 version: '7.0' or '7.1'")
     #: Eviction policy when memory is full.
     maxmemory_policy: Literal["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl"] = setting(
-        "allkeys-lru", allowed=(
+        "allkeys-lru",
+        allowed=(
             "'allkeys-lru' (read-through cache: evict the least recently used key), 'allkeys-lfu', 'volatile-lru',"
-            " 'volatile-lfu' or 'volatile-ttl'"))
+            " 'volatile-lfu' or 'volatile-ttl'"
+        ),
+    )
     #: Days of daily snapshots (0: none).
     snapshot_retention_days: int = setting(1, allowed="0 to 35 days of daily snapshots")
-    snapshot_window: str = setting("01:00-02:00", allowed=(
-        "'hh:mm-hh:mm' in UTC, at least 60 minutes, outside maintenance_window"))
-    maintenance_window: str = setting("sun:04:30-sun:05:30", allowed=(
-        "'ddd:hh:mm-ddd:hh:mm' in UTC, at least 60 minutes, outside snapshot_window"))
+    snapshot_window: str = setting(
+        "01:00-02:00", allowed=("'hh:mm-hh:mm' in UTC, at least 60 minutes, outside maintenance_window")
+    )
+    maintenance_window: str = setting(
+        "sun:04:30-sun:05:30", allowed=("'ddd:hh:mm-ddd:hh:mm' in UTC, at least 60 minutes, outside snapshot_window")
+    )
     #: Days the slow log is kept.
     log_retention_days: int = setting(30, allowed=f"a CloudWatch retention: {RETENTIONS}")
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not CACHE_NODE_TYPE.match(self.node_type):
-            problems.add("node_type", self.node_type, "not an ElastiCache node type",
-                         "'cache.<family>.<size>', e.g. 'cache.r7g.large'")
+            problems.add(
+                "node_type",
+                self.node_type,
+                "not an ElastiCache node type",
+                "'cache.<family>.<size>', e.g. 'cache.r7g.large'",
+            )
         check_range(problems, "node_count", self.node_count, 1, 6)
         if self.automatic_failover and self.node_count < 2:
-            problems.add("node_count", self.node_count, "automatic failover needs a replica to promote",
-                         "2 to 6 when automatic_failover is true")
+            problems.add(
+                "node_count",
+                self.node_count,
+                "automatic failover needs a replica to promote",
+                "2 to 6 when automatic_failover is true",
+            )
         if self.engine_version not in REDIS_VERSIONS:
             problems.add("engine_version", self.engine_version, "not a supported Redis version", "'7.0' or '7.1'")
         check_range(problems, "snapshot_retention_days", self.snapshot_retention_days, 0, 35)
@@ -115,8 +131,9 @@ class CacheSettings:
 class BookingCache(Construct):
     """The Redis replication group and what it needs. See the module docstring."""
 
-    def __init__(self, scope: Construct, id_: str, settings: CacheSettings, context: StageContext, *,
-                 network: Network) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, settings: CacheSettings, context: StageContext, *, network: Network
+    ) -> None:
         super().__init__(scope, id_)
         require_valid(settings, context.region)
         self.settings = settings
@@ -124,67 +141,116 @@ class BookingCache(Construct):
         name = context.name
         self.port: int = REDIS_PORT
 
-        self.kms_key = customer_managed_key(self, "key", context.account,
-                                            f"{name}: cache data at rest and its connection parameters",
-                                            tags=context.tags)
+        self.kms_key = customer_managed_key(
+            self, "key", context.account, f"{name}: cache data at rest and its connection parameters", tags=context.tags
+        )
 
         self.security_group = SecurityGroup(
-            self, "security-group", name_prefix=f"{name}-cache-", vpc_id=network.vpc_id,
+            self,
+            "security-group",
+            name_prefix=f"{name}-cache-",
+            vpc_id=network.vpc_id,
             description=f"{name} cache: Redis port from the app servers only",
             tags=context.named(f"{name}-cache"),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
         #: The cache's security group (no egress rules: the cache starts no connections).
         self.security_group_id: str = self.security_group.id
 
-        subnet_group = ElasticacheSubnetGroup(self, "subnet-group", name=f"{name}-cache",
-                                              subnet_ids=list(network.private_data_subnet_ids),
-                                              description=f"{name} cache: private-data subnets",
-                                              tags=context.resource_tags)
+        subnet_group = ElasticacheSubnetGroup(
+            self,
+            "subnet-group",
+            name=f"{name}-cache",
+            subnet_ids=list(network.private_data_subnet_ids),
+            description=f"{name} cache: private-data subnets",
+            tags=context.resource_tags,
+        )
         parameter_group = ElasticacheParameterGroup(
-            self, "parameter-group", name=f"{name}-redis7", family="redis7",
+            self,
+            "parameter-group",
+            name=f"{name}-redis7",
+            family="redis7",
             description=f"{name}: read-through cache eviction",
             parameter=[ElasticacheParameterGroupParameter(name="maxmemory-policy", value=settings.maxmemory_policy)],
-            tags=context.resource_tags)
+            tags=context.resource_tags,
+        )
 
         # RBAC: the mandatory "default" user is off; the app's user authenticates with IAM (no password).
         default_user = ElasticacheUser(
-            self, "default-user", user_id=f"{name}-default", user_name="default", engine="redis",
+            self,
+            "default-user",
+            user_id=f"{name}-default",
+            user_name="default",
+            engine="redis",
             access_string="off -@all",
             authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
-            tags=context.resource_tags)
+            tags=context.resource_tags,
+        )
         self.app_user = ElasticacheUser(
-            self, "app-user", user_id=f"{name}-app", user_name=f"{name}-app", engine="redis",
-            access_string="on ~* +@all -@dangerous", authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
-            tags=context.resource_tags)
-        user_group = ElasticacheUserGroup(self, "user-group", user_group_id=f"{name}-cache-users", engine="redis",
-                                          user_ids=[default_user.user_id, self.app_user.user_id],
-                                          tags=context.resource_tags)
+            self,
+            "app-user",
+            user_id=f"{name}-app",
+            user_name=f"{name}-app",
+            engine="redis",
+            access_string="on ~* +@all -@dangerous",
+            authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
+            tags=context.resource_tags,
+        )
+        user_group = ElasticacheUserGroup(
+            self,
+            "user-group",
+            user_group_id=f"{name}-cache-users",
+            engine="redis",
+            user_ids=[default_user.user_id, self.app_user.user_id],
+            tags=context.resource_tags,
+        )
 
-        self.slow_log_group = log_group(self, "slow-log", context, f"/digital-booking/{name}/cache/slow-log",
-                                        settings.log_retention_days)
+        self.slow_log_group = log_group(
+            self, "slow-log", context, f"/digital-booking/{name}/cache/slow-log", settings.log_retention_days
+        )
 
         group_id = f"{name}-cache"
         failover = settings.automatic_failover
         keeps_snapshots = settings.snapshot_retention_days > 0
         self.replication_group = ElasticacheReplicationGroup(
-            self, "replication-group", replication_group_id=group_id, description=f"{name} read-through cache",
-            engine="redis", engine_version=settings.engine_version, node_type=settings.node_type,
-            num_cache_clusters=settings.node_count, port=REDIS_PORT, parameter_group_name=parameter_group.name,
-            subnet_group_name=subnet_group.name, security_group_ids=[self.security_group.id],
-            automatic_failover_enabled=failover, multi_az_enabled=failover,
+            self,
+            "replication-group",
+            replication_group_id=group_id,
+            description=f"{name} read-through cache",
+            engine="redis",
+            engine_version=settings.engine_version,
+            node_type=settings.node_type,
+            num_cache_clusters=settings.node_count,
+            port=REDIS_PORT,
+            parameter_group_name=parameter_group.name,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[self.security_group.id],
+            automatic_failover_enabled=failover,
+            multi_az_enabled=failover,
             # In provider 5.100 these two are strings, not booleans.
-            at_rest_encryption_enabled="true", auto_minor_version_upgrade="true", kms_key_id=self.kms_key.arn,
-            transit_encryption_enabled=True, transit_encryption_mode="required",
+            at_rest_encryption_enabled="true",
+            auto_minor_version_upgrade="true",
+            kms_key_id=self.kms_key.arn,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
             user_group_ids=[user_group.user_group_id],
             snapshot_retention_limit=settings.snapshot_retention_days,
             snapshot_window=settings.snapshot_window if keeps_snapshots else None,
             # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.
             final_snapshot_identifier=f"{group_id}-final" if keeps_snapshots else None,
-            maintenance_window=settings.maintenance_window, notification_topic_arn=context.alarm_topic_arn,
-            log_delivery_configuration=[ElasticacheReplicationGroupLogDeliveryConfiguration(
-                destination=self.slow_log_group.name, destination_type="cloudwatch-logs", log_format="json",
-                log_type="slow-log")],
-            apply_immediately=False, tags=context.resource_tags)
+            maintenance_window=settings.maintenance_window,
+            notification_topic_arn=context.alarm_topic_arn,
+            log_delivery_configuration=[
+                ElasticacheReplicationGroupLogDeliveryConfiguration(
+                    destination=self.slow_log_group.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type="slow-log",
+                )
+            ],
+            apply_immediately=False,
+            tags=context.resource_tags,
+        )
 
         #: What the monitoring tier and the outputs need. Member ids follow ElastiCache's naming.
         self.replication_group_id: str = self.replication_group.replication_group_id
@@ -195,27 +261,59 @@ class BookingCache(Construct):
         self.app_user_name: str = self.app_user.user_name
 
         #: Where the app finds the cache (SSM parameters under this path).
-        self.parameter_path: str = connection_parameters(self, context, "cache", self.kms_key.arn, {
-            "primary-endpoint": self.primary_endpoint_address, "reader-endpoint": self.reader_endpoint_address,
-            "port": str(REDIS_PORT), "user": self.app_user_name, "replication-group-id": self.replication_group_id})
+        self.parameter_path: str = connection_parameters(
+            self,
+            context,
+            "cache",
+            self.kms_key.arn,
+            {
+                "primary-endpoint": self.primary_endpoint_address,
+                "reader-endpoint": self.reader_endpoint_address,
+                "port": str(REDIS_PORT),
+                "user": self.app_user_name,
+                "replication-group-id": self.replication_group_id,
+            },
+        )
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the Redis port: ingress here, egress on the client's group."""
         VpcSecurityGroupIngressRule(
-            self, "ingress-from-clients", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=client.security_group_id,
-            description=f"Redis (TLS) from the {client.connection_label}")
+            self,
+            "ingress-from-clients",
+            security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=REDIS_PORT,
+            to_port=REDIS_PORT,
+            referenced_security_group_id=client.security_group_id,
+            description=f"Redis (TLS) from the {client.connection_label}",
+        )
         VpcSecurityGroupEgressRule(
-            self, "client-egress-to-cache", security_group_id=client.security_group_id, ip_protocol="tcp",
-            from_port=REDIS_PORT, to_port=REDIS_PORT, referenced_security_group_id=self.security_group.id,
-            description=f"{client.connection_label.capitalize()} to the Redis cache")
+            self,
+            "client-egress-to-cache",
+            security_group_id=client.security_group_id,
+            ip_protocol="tcp",
+            from_port=REDIS_PORT,
+            to_port=REDIS_PORT,
+            referenced_security_group_id=self.security_group.id,
+            description=f"{client.connection_label.capitalize()} to the Redis cache",
+        )
 
     def grant_connect(self, role: Grantee) -> None:
         """Let ``role`` connect as the app user (IAM authentication) and find the cache."""
         context = self.context
-        IamRolePolicy(self, "client-connect-policy", name=f"{context.name}-connect-cache", role=role.name,
-                      policy=policy_document(
-                          {"Sid": "ConnectWithIam", "Effect": "Allow", "Action": "elasticache:Connect",
-                           "Resource": [self.replication_group.arn, self.app_user.arn]},
-                          decrypt_parameters_statement(context, self.kms_key.arn),
-                          read_parameters_statement(context, self.parameter_path)))
+        IamRolePolicy(
+            self,
+            "client-connect-policy",
+            name=f"{context.name}-connect-cache",
+            role=role.name,
+            policy=policy_document(
+                {
+                    "Sid": "ConnectWithIam",
+                    "Effect": "Allow",
+                    "Action": "elasticache:Connect",
+                    "Resource": [self.replication_group.arn, self.app_user.arn],
+                },
+                decrypt_parameters_statement(context, self.kms_key.arn),
+                read_parameters_statement(context, self.parameter_path),
+            ),
+        )

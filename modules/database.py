@@ -61,6 +61,7 @@ from modules.settings import (
     setting,
 )
 
+
 @dataclass(frozen=True)
 class Engine:
     """What differs between the engines: parameter family, the parameter that forces TLS, the logs
@@ -76,11 +77,21 @@ class Engine:
 ENGINES = {
     # No "general" log (every statement, with its values): it stays off, so nothing to export.
     # RDS MySQL writes no slow query log unless asked: without these the export stays empty.
-    "mysql": Engine(family="mysql{major}", tls=("require_secure_transport", "1"), logs=("error", "slowquery"),
-                    default_port=3306, slow_log=(("slow_query_log", "1"), ("long_query_time", "2"))),
+    "mysql": Engine(
+        family="mysql{major}",
+        tls=("require_secure_transport", "1"),
+        logs=("error", "slowquery"),
+        default_port=3306,
+        slow_log=(("slow_query_log", "1"), ("long_query_time", "2")),
+    ),
     # Statements slower than 2 s go to the exported postgresql log (off by default).
-    "postgres": Engine(family="postgres{major}", tls=("rds.force_ssl", "1"), logs=("postgresql", "upgrade"),
-                       default_port=5432, slow_log=(("log_min_duration_statement", "2000"),)),
+    "postgres": Engine(
+        family="postgres{major}",
+        tls=("rds.force_ssl", "1"),
+        logs=("postgresql", "upgrade"),
+        default_port=5432,
+        slow_log=(("log_min_duration_statement", "2000"),),
+    ),
 }
 #: RDS for MySQL has no Performance Insights on these burstable classes (AWS: "instance class support").
 NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
@@ -91,8 +102,17 @@ def performance_insights_supported(engine: str, instance_class: str) -> bool:
     return not (engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(instance_class))
 
 
-EVENT_CATEGORIES = ("availability", "deletion", "failover", "failure", "low storage", "maintenance",
-                    "notification", "recovery", "restoration")
+EVENT_CATEGORIES = (
+    "availability",
+    "deletion",
+    "failover",
+    "failure",
+    "low storage",
+    "maintenance",
+    "notification",
+    "recovery",
+    "restoration",
+)
 
 
 #: Engine -> the major-version families this project ships parameter groups for.
@@ -106,44 +126,66 @@ MAX_REPLICAS = 5
 class DatabaseSettings:
     """[database]: the RDS primary, its read replicas, backups and sizing."""
 
-    engine: Literal["mysql", "postgres"] = setting("mysql", allowed=(
-        "'mysql' (MySQL 8.0, what the booking application uses) or 'postgres' (PostgreSQL 16)"))
+    engine: Literal["mysql", "postgres"] = setting(
+        "mysql", allowed=("'mysql' (MySQL 8.0, what the booking application uses) or 'postgres' (PostgreSQL 16)")
+    )
     #: A major family such as ``8.0`` lets RDS pick and patch the minor version.
-    engine_version: str = setting("8.0", allowed=(
-        "the engine's major version family: '8.0' (or '8.0.x') for mysql, '16' (or '16.x') for postgres"))
+    engine_version: str = setting(
+        "8.0",
+        allowed=("the engine's major version family: '8.0' (or '8.0.x') for mysql, '16' (or '16.x') for postgres"),
+    )
     #: Instance class of the primary and of every replica (vertical sizing).
-    instance_class: str = setting("db.t4g.medium", allowed=(
-        "an RDS instance class 'db.<family>.<size>', e.g. 'db.r7g.large' (vertical sizing; mysql on"
-        " db.t2/t3/t4g micro or small runs without Performance Insights, not allowed in production)"))
+    instance_class: str = setting(
+        "db.t4g.medium",
+        allowed=(
+            "an RDS instance class 'db.<family>.<size>', e.g. 'db.r7g.large' (vertical sizing; mysql on"
+            " db.t2/t3/t4g micro or small runs without Performance Insights, not allowed in production)"
+        ),
+    )
     allocated_storage_gb: int = setting(20, allowed="20 to 65536 GiB of gp3 storage")
     #: Storage autoscaling ceiling.
-    max_allocated_storage_gb: int = setting(100, allowed=(
-        "the storage-autoscaling ceiling in GiB, >= allocated_storage_gb and <= 65536"))
+    max_allocated_storage_gb: int = setting(
+        100, allowed=("the storage-autoscaling ceiling in GiB, >= allocated_storage_gb and <= 65536")
+    )
     #: Standby in a second AZ with synchronous replication and automatic failover.
     multi_az: bool = setting(True, allowed="true or false (must be true in a production stage)")
     #: Read replicas (horizontal read scaling), spread over the AZs after the primary's.
-    read_replicas: int = setting(0, allowed=(
-        f"0 to {MAX_REPLICAS} read replicas (horizontal read scaling; at least 1 in a production stage)"))
+    read_replicas: int = setting(
+        0, allowed=(f"0 to {MAX_REPLICAS} read replicas (horizontal read scaling; at least 1 in a production stage)")
+    )
     #: Listener port; None uses the engine default (3306 / 5432).
-    port: int | None = setting(None, allowed=(
-        "a TCP port 1150-65535 (unset: the engine's default, 3306 for mysql, 5432 for postgres)"))
-    database_name: str = setting("booking", allowed=(
-        "the initial database name: a letter then up to 15 letters, digits or '_'"))
-    master_username: str = setting("booking_admin", allowed=(
-        "a custom master user name (not 'admin', 'root' or 'postgres'): a letter then up to 15 letters, digits, '_'"))
-    backup_retention_days: int = setting(7, allowed=(
-        "0 to 35 days of automated backups (at least 7 in a production stage; read replicas need >= 1)"))
-    backup_window: str = setting("02:00-03:00", allowed=(
-        "'hh:mm-hh:mm' in UTC, at least 30 minutes, outside maintenance_window"))
-    maintenance_window: str = setting("sun:03:30-sun:04:30", allowed=(
-        "'ddd:hh:mm-ddd:hh:mm' in UTC, at least 30 minutes, outside backup_window"))
+    port: int | None = setting(
+        None, allowed=("a TCP port 1150-65535 (unset: the engine's default, 3306 for mysql, 5432 for postgres)")
+    )
+    database_name: str = setting(
+        "booking", allowed=("the initial database name: a letter then up to 15 letters, digits or '_'")
+    )
+    master_username: str = setting(
+        "booking_admin",
+        allowed=(
+            "a custom master user name (not 'admin', 'root' or 'postgres'): a letter then up to 15 letters, digits, '_'"
+        ),
+    )
+    backup_retention_days: int = setting(
+        7, allowed=("0 to 35 days of automated backups (at least 7 in a production stage; read replicas need >= 1)")
+    )
+    backup_window: str = setting(
+        "02:00-03:00", allowed=("'hh:mm-hh:mm' in UTC, at least 30 minutes, outside maintenance_window")
+    )
+    maintenance_window: str = setting(
+        "sun:03:30-sun:04:30", allowed=("'ddd:hh:mm-ddd:hh:mm' in UTC, at least 30 minutes, outside backup_window")
+    )
     #: Refuse deletion through the API, and Terraform ``prevent_destroy`` on the primary.
     deletion_protection: bool = setting(True, allowed="true or false (must be true in a production stage)")
     #: Performance Insights retention days (7 is free); PI is on wherever the engine/class offers it.
     performance_insights_retention_days: int = setting(7, allowed="7 (free tier) or a multiple of 31 up to 731")
     #: Enhanced monitoring interval in seconds (0: off).
-    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = setting(60, allowed=(
-        "enhanced monitoring interval: 1, 5, 10, 15, 30 or 60 seconds (0 turns it off, not allowed in production)"))
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = setting(
+        60,
+        allowed=(
+            "enhanced monitoring interval: 1, 5, 10, 15, 30 or 60 seconds (0 turns it off, not allowed in production)"
+        ),
+    )
     #: Days the exported database logs are kept.
     log_retention_days: int = setting(90, allowed=f"a CloudWatch retention: {RETENTIONS}")
 
@@ -162,43 +204,71 @@ class DatabaseSettings:
             problems.add("engine", self.engine, "not a supported engine", "'mysql' or 'postgres'")
             return
         if not any(self.engine_version == f or self.engine_version.startswith(f + ".") for f in families):
-            problems.add("engine_version", self.engine_version, f"not a supported {self.engine} version family",
-                         " or ".join(f"'{f}' (or '{f}.x')" for f in families) + f" for engine '{self.engine}'")
+            problems.add(
+                "engine_version",
+                self.engine_version,
+                f"not a supported {self.engine} version family",
+                " or ".join(f"'{f}' (or '{f}.x')" for f in families) + f" for engine '{self.engine}'",
+            )
         if not DB_INSTANCE_CLASS.match(self.instance_class):
-            problems.add("instance_class", self.instance_class, "not an RDS instance class",
-                         "'db.<family>.<size>', e.g. 'db.r7g.large'")
+            problems.add(
+                "instance_class",
+                self.instance_class,
+                "not an RDS instance class",
+                "'db.<family>.<size>', e.g. 'db.r7g.large'",
+            )
         check_range(problems, "allocated_storage_gb", self.allocated_storage_gb, 20, 65536)
         if not self.allocated_storage_gb <= self.max_allocated_storage_gb <= 65536:
-            problems.add("max_allocated_storage_gb", self.max_allocated_storage_gb,
-                         f"below allocated_storage_gb ({self.allocated_storage_gb}) or above 65536",
-                         f"{self.allocated_storage_gb} to 65536")
+            problems.add(
+                "max_allocated_storage_gb",
+                self.max_allocated_storage_gb,
+                f"below allocated_storage_gb ({self.allocated_storage_gb}) or above 65536",
+                f"{self.allocated_storage_gb} to 65536",
+            )
         if not 0 <= self.read_replicas <= MAX_REPLICAS:
             problems.add("read_replicas", self.read_replicas, "out of range", f"0 to {MAX_REPLICAS}")
         if self.port is not None and not 1150 <= self.port <= 65535:
             problems.add("port", self.port, "out of range", "1150 to 65535 (RDS's allowed ports)")
         if not IDENTIFIER.match(self.database_name):
-            problems.add("database_name", self.database_name, "not a database name",
-                         "a letter then up to 15 letters, digits or '_'")
+            problems.add(
+                "database_name",
+                self.database_name,
+                "not a database name",
+                "a letter then up to 15 letters, digits or '_'",
+            )
         if not IDENTIFIER.match(self.master_username) or self.master_username.lower() in ("admin", "root", "postgres"):
-            problems.add("master_username", self.master_username, "default or malformed user name",
-                         "a custom name (not admin/root/postgres): a letter then up to 15 letters, digits or '_'")
+            problems.add(
+                "master_username",
+                self.master_username,
+                "default or malformed user name",
+                "a custom name (not admin/root/postgres): a letter then up to 15 letters, digits or '_'",
+            )
         check_range(problems, "backup_retention_days", self.backup_retention_days, 0, 35)
         if self.read_replicas and self.backup_retention_days < 1:
-            problems.add("backup_retention_days", self.backup_retention_days,
-                         "read replicas need automated backups on the primary", "1 to 35 when read_replicas > 0")
+            problems.add(
+                "backup_retention_days",
+                self.backup_retention_days,
+                "read replicas need automated backups on the primary",
+                "1 to 35 when read_replicas > 0",
+            )
         check_windows(problems, "backup_window", self.backup_window, self.maintenance_window, 30, "RDS")
         pi = self.performance_insights_retention_days
         if not (pi == 7 or (pi % 31 == 0 and 31 <= pi <= 731)):
-            problems.add("performance_insights_retention_days", pi, "not a retention RDS accepts",
-                         "7, or a multiple of 31 from 31 to 731")
+            problems.add(
+                "performance_insights_retention_days",
+                pi,
+                "not a retention RDS accepts",
+                "7, or a multiple of 31 from 31 to 731",
+            )
         check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
 class BookingDatabase(Construct):
     """The RDS primary, its read replicas and everything they need. See the module docstring."""
 
-    def __init__(self, scope: Construct, id_: str, settings: DatabaseSettings, context: StageContext, *,
-                 network: Network) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, settings: DatabaseSettings, context: StageContext, *, network: Network
+    ) -> None:
         super().__init__(scope, id_)
         require_valid(settings, context.region)
         self.settings = settings
@@ -209,91 +279,158 @@ class BookingDatabase(Construct):
         self.port: int = settings.effective_port
 
         self.kms_key = customer_managed_key(
-            self, "key", context.account,
+            self,
+            "key",
+            context.account,
             f"{name}: database storage, Performance Insights, master secret, connection parameters",
-            tags=context.tags)
+            tags=context.tags,
+        )
 
         self.security_group = SecurityGroup(
-            self, "security-group", name_prefix=f"{name}-db-", vpc_id=network.vpc_id,
+            self,
+            "security-group",
+            name_prefix=f"{name}-db-",
+            vpc_id=network.vpc_id,
             description=f"{name} database: {settings.engine} port from the app servers only",
-            tags=context.named(f"{name}-db"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+            tags=context.named(f"{name}-db"),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
         #: The database's security group (no egress rules: the database starts no connections).
         self.security_group_id: str = self.security_group.id
 
-        subnet_group = DbSubnetGroup(self, "subnet-group", name=f"{name}-db",
-                                     subnet_ids=list(network.private_data_subnet_ids),
-                                     description=f"{name} database: private-data subnets", tags=context.resource_tags)
+        subnet_group = DbSubnetGroup(
+            self,
+            "subnet-group",
+            name=f"{name}-db",
+            subnet_ids=list(network.private_data_subnet_ids),
+            description=f"{name} database: private-data subnets",
+            tags=context.resource_tags,
+        )
         version = settings.engine_version
         major = version.split(".")[0] if settings.engine == "postgres" else version[:3]
         tls_parameter, tls_value = engine.tls
         parameter_group = DbParameterGroup(
-            self, "parameter-group", name_prefix=f"{name}-{settings.engine}-",
-            family=engine.family.format(major=major), description=f"{name}: {settings.engine} with TLS required",
-            parameter=[DbParameterGroupParameter(name=parameter, value=value, apply_method="immediate")
-                       for parameter, value in ((tls_parameter, tls_value), *engine.slow_log)],
-            tags=context.resource_tags, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+            self,
+            "parameter-group",
+            name_prefix=f"{name}-{settings.engine}-",
+            family=engine.family.format(major=major),
+            description=f"{name}: {settings.engine} with TLS required",
+            parameter=[
+                DbParameterGroupParameter(name=parameter, value=value, apply_method="immediate")
+                for parameter, value in ((tls_parameter, tls_value), *engine.slow_log)
+            ],
+            tags=context.resource_tags,
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
 
         monitoring_role_arn = None
         if settings.monitoring_interval_seconds:
-            role = service_role(self, "monitoring-role", f"{name}-rds-monitoring", "monitoring.rds.amazonaws.com",
-                                tags=context.tags)
+            role = service_role(
+                self, "monitoring-role", f"{name}-rds-monitoring", "monitoring.rds.amazonaws.com", tags=context.tags
+            )
             IamRolePolicyAttachment(
-                self, "monitoring-role-policy", role=role.name,
-                policy_arn=context.account.managed_policy_arn("service-role/AmazonRDSEnhancedMonitoringRole"))
+                self,
+                "monitoring-role-policy",
+                role=role.name,
+                policy_arn=context.account.managed_policy_arn("service-role/AmazonRDSEnhancedMonitoringRole"),
+            )
             monitoring_role_arn = role.arn
 
         identifier = f"{name}-db"
-        self.log_groups = [log_group(self, f"log-{log}", context, f"/aws/rds/instance/{identifier}/{log}",
-                                     settings.log_retention_days) for log in engine.logs]
+        self.log_groups = [
+            log_group(self, f"log-{log}", context, f"/aws/rds/instance/{identifier}/{log}", settings.log_retention_days)
+            for log in engine.logs
+        ]
         # On (KMS-encrypted) wherever RDS offers it; MySQL on t*.micro/small (dev's class) has none, and
         # asking for it there makes the create fail. The production rules keep production on a class that has it.
         insights = settings.performance_insights
         #: Whether Performance Insights is on (False only on a class RDS offers none for).
         self.performance_insights_enabled: bool = insights
         common: dict[str, Any] = dict(
-            instance_class=settings.instance_class, storage_type="gp3", kms_key_id=self.kms_key.arn,
-            vpc_security_group_ids=[self.security_group.id], publicly_accessible=False, port=self.port,
-            parameter_group_name=parameter_group.name, performance_insights_enabled=insights,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            kms_key_id=self.kms_key.arn,
+            vpc_security_group_ids=[self.security_group.id],
+            publicly_accessible=False,
+            port=self.port,
+            parameter_group_name=parameter_group.name,
+            performance_insights_enabled=insights,
             performance_insights_kms_key_id=self.kms_key.arn if insights else None,
             performance_insights_retention_period=settings.performance_insights_retention_days if insights else None,
-            monitoring_interval=settings.monitoring_interval_seconds, monitoring_role_arn=monitoring_role_arn,
-            enabled_cloudwatch_logs_exports=list(engine.logs), auto_minor_version_upgrade=True,
-            iam_database_authentication_enabled=True, copy_tags_to_snapshot=True,
-            deletion_protection=settings.deletion_protection, maintenance_window=settings.maintenance_window,
-            ca_cert_identifier="rds-ca-rsa2048-g1", tags=context.resource_tags)
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role_arn,
+            enabled_cloudwatch_logs_exports=list(engine.logs),
+            auto_minor_version_upgrade=True,
+            iam_database_authentication_enabled=True,
+            copy_tags_to_snapshot=True,
+            deletion_protection=settings.deletion_protection,
+            maintenance_window=settings.maintenance_window,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            tags=context.resource_tags,
+        )
 
         self.primary = DbInstance(
-            self, "primary", identifier=identifier, engine=settings.engine, engine_version=settings.engine_version,
-            allocated_storage=settings.allocated_storage_gb, max_allocated_storage=settings.max_allocated_storage_gb,
-            storage_encrypted=True, db_name=settings.database_name, username=settings.master_username,
-            manage_master_user_password=True, master_user_secret_kms_key_id=self.kms_key.arn,
-            db_subnet_group_name=subnet_group.name, multi_az=settings.multi_az,
+            self,
+            "primary",
+            identifier=identifier,
+            engine=settings.engine,
+            engine_version=settings.engine_version,
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_encrypted=True,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=self.kms_key.arn,
+            db_subnet_group_name=subnet_group.name,
+            multi_az=settings.multi_az,
             availability_zone=None if settings.multi_az else network.azs[0],
-            backup_retention_period=settings.backup_retention_days, backup_window=settings.backup_window,
-            delete_automated_backups=False, skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final", allow_major_version_upgrade=False,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            allow_major_version_upgrade=False,
             depends_on=self.log_groups,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=settings.deletion_protection), **common)
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=settings.deletion_protection),
+            **common,
+        )
 
         self.replicas: list[DbInstance] = []
         mysql = settings.engine == "mysql"
         for index in range(settings.read_replicas):
             replica_id = f"{identifier}-replica-{index + 1}"
-            replica_logs = [log_group(self, f"replica-{index + 1}-log-{log}", context,
-                                      f"/aws/rds/instance/{replica_id}/{log}", settings.log_retention_days)
-                            for log in engine.logs]
+            replica_logs = [
+                log_group(
+                    self,
+                    f"replica-{index + 1}-log-{log}",
+                    context,
+                    f"/aws/rds/instance/{replica_id}/{log}",
+                    settings.log_retention_days,
+                )
+                for log in engine.logs
+            ]
             self.log_groups.extend(replica_logs)
-            self.replicas.append(DbInstance(
-                self, f"replica-{index + 1}", identifier=replica_id, replicate_source_db=self.primary.identifier,
-                availability_zone=network.azs[(index + 1) % len(network.azs)],
-                # Replicas inherit storage and encryption from the primary, but not storage autoscaling:
-                # without the same ceiling a replica fills up while its primary grows, and replication stops.
-                max_allocated_storage=settings.max_allocated_storage_gb, storage_encrypted=True,
-                # RDS MySQL replicas keep their own backups so a promoted replica is protected at once
-                # (PostgreSQL replicas cannot).
-                backup_retention_period=settings.backup_retention_days if mysql else 0,
-                backup_window=settings.backup_window if mysql else None,
-                skip_final_snapshot=True, depends_on=replica_logs, **common))
+            self.replicas.append(
+                DbInstance(
+                    self,
+                    f"replica-{index + 1}",
+                    identifier=replica_id,
+                    replicate_source_db=self.primary.identifier,
+                    availability_zone=network.azs[(index + 1) % len(network.azs)],
+                    # Replicas inherit storage and encryption from the primary, but not storage autoscaling:
+                    # without the same ceiling a replica fills up while its primary grows, and replication stops.
+                    max_allocated_storage=settings.max_allocated_storage_gb,
+                    storage_encrypted=True,
+                    # RDS MySQL replicas keep their own backups so a promoted replica is protected at once
+                    # (PostgreSQL replicas cannot).
+                    backup_retention_period=settings.backup_retention_days if mysql else 0,
+                    backup_window=settings.backup_window if mysql else None,
+                    skip_final_snapshot=True,
+                    depends_on=replica_logs,
+                    **common,
+                )
+            )
 
         #: What the monitoring tier and the outputs need.
         self.instance_identifier: str = self.primary.identifier
@@ -303,39 +440,82 @@ class BookingDatabase(Construct):
         self.master_secret_arn: str = self.primary.master_user_secret.get(0).secret_arn
         self.log_group_names: list[str] = [g.name for g in self.log_groups]
 
-        DbEventSubscription(self, "events", name=f"{name}-db-events", sns_topic=context.alarm_topic_arn,
-                            source_type="db-instance",
-                            # References, not names: RDS refuses a subscription to an instance not yet created.
-                            source_ids=[self.instance_identifier] + self.replica_identifiers,
-                            event_categories=list(EVENT_CATEGORIES), tags=context.resource_tags)
+        DbEventSubscription(
+            self,
+            "events",
+            name=f"{name}-db-events",
+            sns_topic=context.alarm_topic_arn,
+            source_type="db-instance",
+            # References, not names: RDS refuses a subscription to an instance not yet created.
+            source_ids=[self.instance_identifier] + self.replica_identifiers,
+            event_categories=list(EVENT_CATEGORIES),
+            tags=context.resource_tags,
+        )
 
         readers = Fn.join(",", self.reader_endpoint_addresses) if self.replicas else "none"
         #: Where the app finds the database (SSM parameters under this path).
-        self.parameter_path: str = connection_parameters(self, context, "database", self.kms_key.arn, {
-            "endpoint": self.endpoint_address, "reader-endpoints": readers, "port": str(self.port),
-            "name": settings.database_name, "master-secret-arn": self.master_secret_arn})
+        self.parameter_path: str = connection_parameters(
+            self,
+            context,
+            "database",
+            self.kms_key.arn,
+            {
+                "endpoint": self.endpoint_address,
+                "reader-endpoints": readers,
+                "port": str(self.port),
+                "name": settings.database_name,
+                "master-secret-arn": self.master_secret_arn,
+            },
+        )
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the database port: ingress here, egress on the client's group."""
         engine = self.settings.engine
         VpcSecurityGroupIngressRule(
-            self, "ingress-from-clients", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=self.port, to_port=self.port, referenced_security_group_id=client.security_group_id,
-            description=f"{engine} from the {client.connection_label}")
+            self,
+            "ingress-from-clients",
+            security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=self.port,
+            to_port=self.port,
+            referenced_security_group_id=client.security_group_id,
+            description=f"{engine} from the {client.connection_label}",
+        )
         VpcSecurityGroupEgressRule(
-            self, "client-egress-to-database", security_group_id=client.security_group_id, ip_protocol="tcp",
-            from_port=self.port, to_port=self.port, referenced_security_group_id=self.security_group.id,
-            description=f"{client.connection_label.capitalize()} to the {engine} database")
+            self,
+            "client-egress-to-database",
+            security_group_id=client.security_group_id,
+            ip_protocol="tcp",
+            from_port=self.port,
+            to_port=self.port,
+            referenced_security_group_id=self.security_group.id,
+            description=f"{client.connection_label.capitalize()} to the {engine} database",
+        )
 
     def grant_connect(self, role: Grantee) -> None:
         """Let ``role`` find the database (read and decrypt the connection parameters) and read the
         master secret."""
         context, region = self.context, self.context.region
-        IamRolePolicy(self, "client-read-policy", name=f"{context.name}-read-database-connection", role=role.name,
-                      policy=policy_document(
-                          read_parameters_statement(context, self.parameter_path),
-                          decrypt_parameters_statement(context, self.kms_key.arn),
-                          {"Sid": "ReadMasterSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                           "Resource": self.master_secret_arn},
-                          {"Sid": "DecryptMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt",
-                           "Resource": self.kms_key.arn, "Condition": via_service("secretsmanager", region)}))
+        IamRolePolicy(
+            self,
+            "client-read-policy",
+            name=f"{context.name}-read-database-connection",
+            role=role.name,
+            policy=policy_document(
+                read_parameters_statement(context, self.parameter_path),
+                decrypt_parameters_statement(context, self.kms_key.arn),
+                {
+                    "Sid": "ReadMasterSecret",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": self.master_secret_arn,
+                },
+                {
+                    "Sid": "DecryptMasterSecret",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": self.kms_key.arn,
+                    "Condition": via_service("secretsmanager", region),
+                },
+            ),
+        )

@@ -129,9 +129,14 @@ def policy_document(*statements: Statement) -> str:
 
 def deny_insecure_transport(action: str, resource: str | Sequence[str]) -> Statement:
     """The resource-policy statement that refuses every request not made over TLS."""
-    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
-            "Resource": resource if isinstance(resource, str) else list(resource),
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": resource if isinstance(resource, str) else list(resource),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def assume_role_policy(service: str) -> str:
@@ -147,16 +152,36 @@ def via_service(service: str, region: str) -> dict[str, Any]:
 # -- resources ---------------------------------------------------------------------------------------
 
 
-def customer_managed_key(scope: Construct, id_: str, account: AwsAccount, description: str, *,
-                         statements: Sequence[Statement] = (), alias: str | None = None,
-                         tags: Mapping[str, str] = NO_TAGS,
-                         lifecycle: TerraformResourceLifecycle | None = None) -> KmsKey:
+def customer_managed_key(
+    scope: Construct,
+    id_: str,
+    account: AwsAccount,
+    description: str,
+    *,
+    statements: Sequence[Statement] = (),
+    alias: str | None = None,
+    tags: Mapping[str, str] = NO_TAGS,
+    lifecycle: TerraformResourceLifecycle | None = None,
+) -> KmsKey:
     """A rotating customer-managed key; its policy lets the account administer it through IAM
     (without that statement a key becomes unmanageable), then grants ``statements``."""
-    administers = {"Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": account.root_arn},
-                   "Action": "kms:*", "Resource": "*"}
-    key = KmsKey(scope, id_, description=description, enable_key_rotation=True, deletion_window_in_days=30,
-                 tags=dict(tags), policy=policy_document(administers, *statements), lifecycle=lifecycle)
+    administers = {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": account.root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    key = KmsKey(
+        scope,
+        id_,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        tags=dict(tags),
+        policy=policy_document(administers, *statements),
+        lifecycle=lifecycle,
+    )
     if alias is not None:
         KmsAlias(scope, f"{id_}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
     return key
@@ -164,68 +189,117 @@ def customer_managed_key(scope: Construct, id_: str, account: AwsAccount, descri
 
 def log_group(scope: Construct, id_: str, context: StageContext, name: str, retention_days: int) -> CloudwatchLogGroup:
     """A log group with its retention, encrypted with the stage's log key where it has one."""
-    return CloudwatchLogGroup(scope, id_, name=name, retention_in_days=retention_days,
-                              kms_key_id=context.log_kms_key_arn, tags=context.resource_tags)
+    return CloudwatchLogGroup(
+        scope,
+        id_,
+        name=name,
+        retention_in_days=retention_days,
+        kms_key_id=context.log_kms_key_arn,
+        tags=context.resource_tags,
+    )
 
 
-def service_role(scope: Construct, id_: str, name: str, service: str, *, description: str | None = None,
-                 tags: Mapping[str, str] = NO_TAGS) -> IamRole:
+def service_role(
+    scope: Construct,
+    id_: str,
+    name: str,
+    service: str,
+    *,
+    description: str | None = None,
+    tags: Mapping[str, str] = NO_TAGS,
+) -> IamRole:
     """An IAM role only ``service`` (e.g. ``ec2.amazonaws.com``) may assume."""
-    return IamRole(scope, id_, name=name, description=description, assume_role_policy=assume_role_policy(service),
-                   tags=dict(tags))
+    return IamRole(
+        scope, id_, name=name, description=description, assume_role_policy=assume_role_policy(service), tags=dict(tags)
+    )
 
 
-def connection_parameters(scope: Construct, context: StageContext, tier: str, key_arn: str,
-                          values: Mapping[str, str]) -> str:
+def connection_parameters(
+    scope: Construct, context: StageContext, tier: str, key_arn: str, values: Mapping[str, str]
+) -> str:
     """Where a client finds a tier: one SecureString SSM parameter per value under
     ``/digital-booking/<stage>/<tier>/``, encrypted with the tier's key. None is secret, but
     endpoints and ARNs are reconnaissance (FSBP/checkov CKV2_AWS_34 want them encrypted).
     Returns the path."""
     prefix = f"/digital-booking/{context.name}/{tier}"
     for key, value in values.items():
-        SsmParameter(scope, f"parameter-{key}", name=f"{prefix}/{key}", type="SecureString", key_id=key_arn,
-                     value=value, description=f"{context.name} {tier} {key.replace('-', ' ')} (no secret values)",
-                     tags=context.resource_tags)
+        SsmParameter(
+            scope,
+            f"parameter-{key}",
+            name=f"{prefix}/{key}",
+            type="SecureString",
+            key_id=key_arn,
+            value=value,
+            description=f"{context.name} {tier} {key.replace('-', ' ')} (no secret values)",
+            tags=context.resource_tags,
+        )
     return prefix
 
 
 def read_parameters_statement(context: StageContext, prefix: str) -> Statement:
     """Read the SSM parameters under ``prefix`` (see :func:`connection_parameters`)."""
     parameters = context.account.arn("ssm", f"parameter{prefix}", context.region)
-    return {"Sid": "ReadConnectionParameters", "Effect": "Allow",
-            "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-            "Resource": [parameters, f"{parameters}/*"]}
+    return {
+        "Sid": "ReadConnectionParameters",
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+        "Resource": [parameters, f"{parameters}/*"],
+    }
 
 
 def decrypt_parameters_statement(context: StageContext, key_arn: str) -> Statement:
     """Decrypt those parameters, and only through SSM."""
-    return {"Sid": "DecryptConnectionParameters", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
-            "Condition": via_service("ssm", context.region)}
+    return {
+        "Sid": "DecryptConnectionParameters",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key_arn,
+        "Condition": via_service("ssm", context.region),
+    }
 
 
-def lock_down_bucket(scope: Construct, prefix: str, bucket_id: str, *,
-                     object_ownership: str = "BucketOwnerEnforced") -> None:
+def lock_down_bucket(
+    scope: Construct, prefix: str, bucket_id: str, *, object_ownership: str = "BucketOwnerEnforced"
+) -> None:
     """All four public-access flags, the given object ownership (ACLs off by default), versioning on.
 
     The resources get ids ``<prefix>-public-access-block``, ``-ownership`` and ``-versioning`` in
     ``scope``, so each tier keeps its own Terraform addresses."""
-    S3BucketPublicAccessBlock(scope, f"{prefix}-public-access-block", bucket=bucket_id, block_public_acls=True,
-                              block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
-    S3BucketOwnershipControls(scope, f"{prefix}-ownership", bucket=bucket_id,
-                              rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership))
-    S3BucketVersioningA(scope, f"{prefix}-versioning", bucket=bucket_id,
-                        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+    S3BucketPublicAccessBlock(
+        scope,
+        f"{prefix}-public-access-block",
+        bucket=bucket_id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    S3BucketOwnershipControls(
+        scope,
+        f"{prefix}-ownership",
+        bucket=bucket_id,
+        rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
+    )
+    S3BucketVersioningA(
+        scope,
+        f"{prefix}-versioning",
+        bucket=bucket_id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+    )
 
 
 def encrypt_bucket(scope: Construct, prefix: str, bucket_id: str, kms_key_arn: str | None = None) -> None:
     """SSE-KMS with a bucket key when a key is given; SSE-S3 otherwise (all that ALB log delivery can write)."""
     if kms_key_arn is None:
         default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-            sse_algorithm="AES256")
+            sse_algorithm="AES256"
+        )
         rule = S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default=default)
     else:
         default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn)
-        rule = S3BucketServerSideEncryptionConfigurationRuleA(bucket_key_enabled=True,
-                                                              apply_server_side_encryption_by_default=default)
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        )
+        rule = S3BucketServerSideEncryptionConfigurationRuleA(
+            bucket_key_enabled=True, apply_server_side_encryption_by_default=default
+        )
     S3BucketServerSideEncryptionConfigurationA(scope, f"{prefix}-encryption", bucket=bucket_id, rule=[rule])

@@ -38,8 +38,10 @@ from modules.settings import SectionProblems, check_range, setting
 #: AWS services that publish to the alarm topic (alarms, RDS and ElastiCache event notifications).
 PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "elasticache.amazonaws.com")
 # Deliberately plain: one '@', a dotted domain with a 2+ letter TLD, no spaces or quotes.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
+)
 
 
 @dataclass(frozen=True)
@@ -47,35 +49,47 @@ class MonitoringSettings:
     """[monitoring]: who is told, and when each alarm fires (each tier sets its own log retention)."""
 
     #: E-mail addresses subscribed to the alarm topic (each must confirm the subscription mail).
-    alarm_emails: tuple[str, ...] = setting((), allowed=(
-        "e-mail addresses such as 'oncall@example.com' subscribed to the stage's alarm topic"
-        " (at least one in production)"))
+    alarm_emails: tuple[str, ...] = setting(
+        (),
+        allowed=(
+            "e-mail addresses such as 'oncall@example.com' subscribed to the stage's alarm topic"
+            " (at least one in production)"
+        ),
+    )
     #: Seconds per evaluated period, and how many consecutive breaching periods fire an alarm.
     period_seconds: Literal[60, 300] = setting(300, allowed="60 or 300: the period each alarm evaluates")
     evaluation_periods: int = setting(3, allowed="1 to 24 consecutive breaching periods before an alarm fires")
     #: ALB: 5xx responses (from the ALB itself, and from the targets) per period.
     alb_5xx_count: int = setting(10, allowed="ALB (or target) 5xx responses per period that alarm, 1 to 1000000")
     #: ALB: 4xx responses (ALB + targets) per period that count as a surge.
-    alb_4xx_count: int = setting(500, allowed=(
-        "ALB + target 4xx responses per period that alarm as a surge (scans, credential stuffing), 1 to 10000000"))
+    alb_4xx_count: int = setting(
+        500,
+        allowed=(
+            "ALB + target 4xx responses per period that alarm as a surge (scans, credential stuffing), 1 to 10000000"
+        ),
+    )
     #: ALB: target response time percentile and its limit in seconds.
-    target_response_time_statistic: Literal["p95", "p99"] = setting("p99", allowed=(
-        "'p95' or 'p99': the percentile of target response time alarmed on"))
-    target_response_time_seconds: float = setting(1.5, allowed=(
-        "target response time at that percentile that alarms, 0.05 to 60 seconds"))
+    target_response_time_statistic: Literal["p95", "p99"] = setting(
+        "p99", allowed=("'p95' or 'p99': the percentile of target response time alarmed on")
+    )
+    target_response_time_seconds: float = setting(
+        1.5, allowed=("target response time at that percentile that alarms, 0.05 to 60 seconds")
+    )
     #: ALB: unhealthy targets.
     unhealthy_hosts: int = setting(1, allowed="unhealthy targets that alarm, 1 to 100")
     #: WAF: blocked requests per period that count as a spike.
-    waf_blocked_requests: int = setting(1000, allowed=(
-        "WAF-blocked requests per period that alarm as a spike, 1 to 10000000"))
+    waf_blocked_requests: int = setting(
+        1000, allowed=("WAF-blocked requests per period that alarm as a spike, 1 to 10000000")
+    )
     #: App servers: average CPU %.
     app_cpu_percent: float = setting(80.0, allowed="average app-server CPU % that alarms, 1 to 100")
     #: Database (every instance): CPU %, free storage (GiB), connections, freeable memory (MiB).
     db_cpu_percent: float = setting(80.0, allowed="database CPU % that alarms, 1 to 100")
     db_free_storage_gib: float = setting(5.0, allowed="free database storage (GiB) below which it alarms, 0.5 to 10000")
     db_connections: int = setting(200, allowed="database connections that alarm, 1 to 100000")
-    db_freeable_memory_mib: int = setting(256, allowed=(
-        "freeable database memory (MiB) below which it alarms, 16 to 1000000"))
+    db_freeable_memory_mib: int = setting(
+        256, allowed=("freeable database memory (MiB) below which it alarms, 16 to 1000000")
+    )
     #: Database read replicas: lag in seconds.
     db_replica_lag_seconds: int = setting(60, allowed="read-replica lag (seconds) that alarms, 1 to 86400")
     #: Cache (every member): engine CPU %, memory % of maxmemory, evictions per period, replica lag (s).
@@ -84,24 +98,38 @@ class MonitoringSettings:
     cache_evictions: int = setting(100, allowed="keys evicted per period that alarm, 1 to 100000000")
     cache_replication_lag_seconds: float = setting(30.0, allowed="Redis replica lag (seconds) that alarms, 0.1 to 3600")
     #: NAT gateways: port-allocation errors per period above which it fires (0: any error).
-    nat_port_allocation_errors: int = setting(0, allowed=(
-        "NAT port-allocation errors per period above which it alarms, 0 (any error) to 100000"))
+    nat_port_allocation_errors: int = setting(
+        0, allowed=("NAT port-allocation errors per period above which it alarms, 0 (any error) to 100000")
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         for index, address in enumerate(self.alarm_emails):
             if not EMAIL.match(address):
-                problems.add(f"alarm_emails[{index}]", address, "not an e-mail address",
-                             "an address such as 'oncall@example.com'")
+                problems.add(
+                    f"alarm_emails[{index}]",
+                    address,
+                    "not an e-mail address",
+                    "an address such as 'oncall@example.com'",
+                )
         if len(set(a.lower() for a in self.alarm_emails)) != len(self.alarm_emails):
             problems.add("alarm_emails", list(self.alarm_emails), "an address is listed twice", "distinct addresses")
         ranges = {
-            "evaluation_periods": (1, 24), "alb_5xx_count": (1, 1_000_000), "alb_4xx_count": (1, 10_000_000),
-            "target_response_time_seconds": (0.05, 60), "unhealthy_hosts": (1, 100),
-            "waf_blocked_requests": (1, 10_000_000), "app_cpu_percent": (1, 100), "db_cpu_percent": (1, 100),
-            "db_free_storage_gib": (0.5, 10_000), "db_connections": (1, 100_000),
-            "db_freeable_memory_mib": (16, 1_000_000), "db_replica_lag_seconds": (1, 86_400),
-            "cache_engine_cpu_percent": (1, 100), "cache_memory_percent": (1, 100),
-            "cache_evictions": (1, 100_000_000), "cache_replication_lag_seconds": (0.1, 3600),
+            "evaluation_periods": (1, 24),
+            "alb_5xx_count": (1, 1_000_000),
+            "alb_4xx_count": (1, 10_000_000),
+            "target_response_time_seconds": (0.05, 60),
+            "unhealthy_hosts": (1, 100),
+            "waf_blocked_requests": (1, 10_000_000),
+            "app_cpu_percent": (1, 100),
+            "db_cpu_percent": (1, 100),
+            "db_free_storage_gib": (0.5, 10_000),
+            "db_connections": (1, 100_000),
+            "db_freeable_memory_mib": (16, 1_000_000),
+            "db_replica_lag_seconds": (1, 86_400),
+            "cache_engine_cpu_percent": (1, 100),
+            "cache_memory_percent": (1, 100),
+            "cache_evictions": (1, 100_000_000),
+            "cache_replication_lag_seconds": (0.1, 3600),
             "nat_port_allocation_errors": (0, 100_000),
         }
         for name, (low, high) in ranges.items():
@@ -111,8 +139,17 @@ class MonitoringSettings:
 class StageAlerting(Construct):
     """The stage's alarm topic (KMS-encrypted, e-mail subscribers) and, in prod, the log KMS key."""
 
-    def __init__(self, scope: Construct, id_: str, settings: MonitoringSettings, *, name: str, region: str,
-                 account: AwsAccount, encrypt_logs: bool) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        settings: MonitoringSettings,
+        *,
+        name: str,
+        region: str,
+        account: AwsAccount,
+        encrypt_logs: bool,
+    ) -> None:
         """``name``: prefix of every resource name of the stage; ``encrypt_logs``: encrypt the stage's log
         groups with a customer-managed key (prod), else CloudWatch Logs' own encryption."""
         super().__init__(scope, id_)
@@ -121,27 +158,66 @@ class StageAlerting(Construct):
         # SNS encrypts with a customer key so that the publishing services can be granted its use
         # (the AWS-managed alias/aws/sns key cannot be shared with CloudWatch or RDS).
         self.topic_key = customer_managed_key(
-            self, "alarm-topic-key", account, f"Encrypts the {name} alarm topic", alias=f"{name}-alarms",
-            statements=[{"Sid": "PublishingServicesUseKey", "Effect": "Allow",
-                         "Principal": {"Service": list(PUBLISHING_SERVICES)},
-                         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
-                         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}])
+            self,
+            "alarm-topic-key",
+            account,
+            f"Encrypts the {name} alarm topic",
+            alias=f"{name}-alarms",
+            statements=[
+                {
+                    "Sid": "PublishingServicesUseKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": list(PUBLISHING_SERVICES)},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        )
 
-        self.topic = SnsTopic(self, "alarm-topic", name=f"{name}-alarms", display_name=f"{name} alarms",
-                              kms_master_key_id=self.topic_key.arn, tags={})
-        SnsTopicPolicy(self, "alarm-topic-policy", arn=self.topic.arn, policy=policy_document(
-            {"Sid": "AccountManagesTopic", "Effect": "Allow", "Principal": {"AWS": account.root_arn},
-             "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
-                        "sns:ListSubscriptionsByTopic", "sns:Publish"],
-             "Resource": self.topic.arn},
-            {"Sid": "ServicesOfThisAccountPublish", "Effect": "Allow",
-             "Principal": {"Service": list(PUBLISHING_SERVICES)}, "Action": "sns:Publish",
-             "Resource": self.topic.arn, "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
-            deny_insecure_transport("sns:Publish", self.topic.arn)))
+        self.topic = SnsTopic(
+            self,
+            "alarm-topic",
+            name=f"{name}-alarms",
+            display_name=f"{name} alarms",
+            kms_master_key_id=self.topic_key.arn,
+            tags={},
+        )
+        SnsTopicPolicy(
+            self,
+            "alarm-topic-policy",
+            arn=self.topic.arn,
+            policy=policy_document(
+                {
+                    "Sid": "AccountManagesTopic",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": account.root_arn},
+                    "Action": [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:Publish",
+                    ],
+                    "Resource": self.topic.arn,
+                },
+                {
+                    "Sid": "ServicesOfThisAccountPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": list(PUBLISHING_SERVICES)},
+                    "Action": "sns:Publish",
+                    "Resource": self.topic.arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+                deny_insecure_transport("sns:Publish", self.topic.arn),
+            ),
+        )
         self.subscriptions = [
-            SnsTopicSubscription(self, f"alarm-email-{index}", topic_arn=self.topic.arn, protocol="email",
-                                 endpoint=address)
-            for index, address in enumerate(settings.alarm_emails)]
+            SnsTopicSubscription(
+                self, f"alarm-email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=address
+            )
+            for index, address in enumerate(settings.alarm_emails)
+        ]
 
         #: Where every alarm and event notification of the stage goes.
         self.alarm_topic_arn: str = self.topic.arn
@@ -151,15 +227,29 @@ class StageAlerting(Construct):
         if encrypt_logs:
             log_group_arns = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
             self.log_key = customer_managed_key(
-                self, "log-key", account, f"Encrypts the {name} CloudWatch log groups", alias=f"{name}-logs",
+                self,
+                "log-key",
+                account,
+                f"Encrypts the {name} CloudWatch log groups",
+                alias=f"{name}-logs",
                 statements=[
                     # Only CloudWatch Logs of this region, and only for this account's log groups.
-                    {"Sid": "CloudWatchLogsUseKey", "Effect": "Allow",
-                     "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                     "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                                "kms:Describe*"],
-                     "Resource": "*",
-                     "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}}}])
+                    {
+                        "Sid": "CloudWatchLogsUseKey",
+                        "Effect": "Allow",
+                        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                        "Action": [
+                            "kms:Encrypt*",
+                            "kms:Decrypt*",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:Describe*",
+                        ],
+                        "Resource": "*",
+                        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
+                    }
+                ],
+            )
             self.log_kms_key_arn = self.log_key.arn
 
 
@@ -208,17 +298,27 @@ class MonitoredAssets(Protocol):
     def distribution_id(self) -> str | None: ...
 
 
-GIB = 1024 ** 3
-MIB = 1024 ** 2
+GIB = 1024**3
+MIB = 1024**2
 
 
 class PlatformAlarms(Construct):
     """Alarms with actions on every tier present, and the stage's golden-signals dashboard."""
 
-    def __init__(self, scope: Construct, id_: str, settings: MonitoringSettings, context: StageContext, *,
-                 network: MonitoredNetwork | None = None, load_balancer: MonitoredLoadBalancer | None = None,
-                 app_servers: MonitoredFleet | None = None, database: MonitoredDatabase | None = None,
-                 cache: MonitoredCache | None = None, static_assets: MonitoredAssets | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        settings: MonitoringSettings,
+        context: StageContext,
+        *,
+        network: MonitoredNetwork | None = None,
+        load_balancer: MonitoredLoadBalancer | None = None,
+        app_servers: MonitoredFleet | None = None,
+        database: MonitoredDatabase | None = None,
+        cache: MonitoredCache | None = None,
+        static_assets: MonitoredAssets | None = None,
+    ) -> None:
         """Alarms for each tier given; a tier passed as None (absent) gets none."""
         super().__init__(scope, id_)
         self.settings = settings
@@ -231,44 +331,96 @@ class PlatformAlarms(Construct):
         nat_gateway_ids = list(network.nat_gateway_ids) if network is not None else []
 
         for index, nat_id in enumerate(nat_gateway_ids, start=1):
-            self._alarm("network", f"nat-{index}-port-allocation-errors",
-                        f"NAT gateway {index} failed to allocate source ports: connections to the internet drop",
-                        "AWS/NATGateway", "ErrorPortAllocation", {"NatGatewayId": nat_id}, "Sum",
-                        "GreaterThanThreshold", t.nat_port_allocation_errors, missing="notBreaching")
+            self._alarm(
+                "network",
+                f"nat-{index}-port-allocation-errors",
+                f"NAT gateway {index} failed to allocate source ports: connections to the internet drop",
+                "AWS/NATGateway",
+                "ErrorPortAllocation",
+                {"NatGatewayId": nat_id},
+                "Sum",
+                "GreaterThanThreshold",
+                t.nat_port_allocation_errors,
+                missing="notBreaching",
+            )
         if nat_gateway_ids:
-            self._widget("NAT gateways: port-allocation errors, active connections", [
-                *[["AWS/NATGateway", "ErrorPortAllocation", "NatGatewayId", n, {"stat": "Sum"}]
-                  for n in nat_gateway_ids],
-                *[["AWS/NATGateway", "ActiveConnectionCount", "NatGatewayId", n, {"stat": "Maximum"}]
-                  for n in nat_gateway_ids]])
+            self._widget(
+                "NAT gateways: port-allocation errors, active connections",
+                [
+                    *[
+                        ["AWS/NATGateway", "ErrorPortAllocation", "NatGatewayId", n, {"stat": "Sum"}]
+                        for n in nat_gateway_ids
+                    ],
+                    *[
+                        ["AWS/NATGateway", "ActiveConnectionCount", "NatGatewayId", n, {"stat": "Maximum"}]
+                        for n in nat_gateway_ids
+                    ],
+                ],
+            )
 
         if load_balancer is not None:
             self._load_balancer_alarms(load_balancer.alb_arn_suffix, load_balancer.target_group_arn_suffix)
         web_acl = load_balancer.web_acl_metric_name if load_balancer is not None else None
         if web_acl:
             waf = {"WebACL": web_acl, "Region": context.region, "Rule": "ALL"}
-            self._alarm("security", "waf-blocked-requests-spike",
-                        "WAF is blocking an unusual number of requests: an attack, or a rule blocking real users",
-                        "AWS/WAFV2", "BlockedRequests", waf, "Sum", "GreaterThanThreshold", t.waf_blocked_requests,
-                        missing="notBreaching")
-            self._widget("WAF: allowed and blocked requests", [
-                ["AWS/WAFV2", metric, "WebACL", web_acl, "Region", context.region, "Rule", "ALL",
-                 {"stat": "Sum"}] for metric in ("AllowedRequests", "BlockedRequests")])
+            self._alarm(
+                "security",
+                "waf-blocked-requests-spike",
+                "WAF is blocking an unusual number of requests: an attack, or a rule blocking real users",
+                "AWS/WAFV2",
+                "BlockedRequests",
+                waf,
+                "Sum",
+                "GreaterThanThreshold",
+                t.waf_blocked_requests,
+                missing="notBreaching",
+            )
+            self._widget(
+                "WAF: allowed and blocked requests",
+                [
+                    ["AWS/WAFV2", metric, "WebACL", web_acl, "Region", context.region, "Rule", "ALL", {"stat": "Sum"}]
+                    for metric in ("AllowedRequests", "BlockedRequests")
+                ],
+            )
 
         if app_servers is not None:
             asg = {"AutoScalingGroupName": app_servers.autoscaling_group_name}
-            self._alarm("app", "app-cpu-high", "App servers' average CPU is high: scaling is not keeping up",
-                        "AWS/EC2", "CPUUtilization", asg, "Average", "GreaterThanThreshold", t.app_cpu_percent)
-            self._widget("App servers: CPU and network", [
-                ["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", app_servers.autoscaling_group_name,
-                 {"stat": "Average"}],
-                ["AWS/EC2", "NetworkOut", "AutoScalingGroupName", app_servers.autoscaling_group_name,
-                 {"stat": "Sum", "yAxis": "right"}]])
+            self._alarm(
+                "app",
+                "app-cpu-high",
+                "App servers' average CPU is high: scaling is not keeping up",
+                "AWS/EC2",
+                "CPUUtilization",
+                asg,
+                "Average",
+                "GreaterThanThreshold",
+                t.app_cpu_percent,
+            )
+            self._widget(
+                "App servers: CPU and network",
+                [
+                    [
+                        "AWS/EC2",
+                        "CPUUtilization",
+                        "AutoScalingGroupName",
+                        app_servers.autoscaling_group_name,
+                        {"stat": "Average"},
+                    ],
+                    [
+                        "AWS/EC2",
+                        "NetworkOut",
+                        "AutoScalingGroupName",
+                        app_servers.autoscaling_group_name,
+                        {"stat": "Sum", "yAxis": "right"},
+                    ],
+                ],
+            )
 
         if database is not None:
             instances = [("primary", database.instance_identifier)] + [
                 (f"replica-{index}", identifier)
-                for index, identifier in enumerate(database.replica_identifiers, start=1)]
+                for index, identifier in enumerate(database.replica_identifiers, start=1)
+            ]
             for label, identifier in instances:
                 self._database_alarms(label, identifier, is_replica=label != "primary")
 
@@ -277,27 +429,53 @@ class PlatformAlarms(Construct):
         for index, member in enumerate(members, start=1):
             self._cache_alarms(f"node-{index}", member, replicated)
         if members:
-            for title, metric, stat in (("Cache: engine CPU %", "EngineCPUUtilization", "Average"),
-                                        ("Cache: memory % and evictions", "DatabaseMemoryUsagePercentage", "Maximum"),
-                                        ("Cache: hit rate", "CacheHitRate", "Average"),
-                                        ("Cache: current connections", "CurrConnections", "Maximum")):
+            for title, metric, stat in (
+                ("Cache: engine CPU %", "EngineCPUUtilization", "Average"),
+                ("Cache: memory % and evictions", "DatabaseMemoryUsagePercentage", "Maximum"),
+                ("Cache: hit rate", "CacheHitRate", "Average"),
+                ("Cache: current connections", "CurrConnections", "Maximum"),
+            ):
                 lines = [["AWS/ElastiCache", metric, "CacheClusterId", m, {"stat": stat}] for m in members]
                 if metric == "DatabaseMemoryUsagePercentage":
-                    lines += [["AWS/ElastiCache", "Evictions", "CacheClusterId", m, {"stat": "Sum", "yAxis": "right"}]
-                              for m in members]
+                    lines += [
+                        ["AWS/ElastiCache", "Evictions", "CacheClusterId", m, {"stat": "Sum", "yAxis": "right"}]
+                        for m in members
+                    ]
                 self._widget(title, lines)
 
         distribution_id = static_assets.distribution_id if static_assets is not None else None
         if distribution_id:
-            self._widget("Static assets (CloudFront): requests and error rates", [
-                ["AWS/CloudFront", "Requests", "DistributionId", distribution_id, "Region", "Global",
-                 {"stat": "Sum"}],
-                *[["AWS/CloudFront", metric, "DistributionId", distribution_id, "Region", "Global",
-                   {"stat": "Average", "yAxis": "right"}] for metric in ("4xxErrorRate", "5xxErrorRate")]],
-                region="us-east-1")
+            self._widget(
+                "Static assets (CloudFront): requests and error rates",
+                [
+                    [
+                        "AWS/CloudFront",
+                        "Requests",
+                        "DistributionId",
+                        distribution_id,
+                        "Region",
+                        "Global",
+                        {"stat": "Sum"},
+                    ],
+                    *[
+                        [
+                            "AWS/CloudFront",
+                            metric,
+                            "DistributionId",
+                            distribution_id,
+                            "Region",
+                            "Global",
+                            {"stat": "Average", "yAxis": "right"},
+                        ]
+                        for metric in ("4xxErrorRate", "5xxErrorRate")
+                    ],
+                ],
+                region="us-east-1",
+            )
 
-        self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=context.name,
-                                             dashboard_body=json.dumps({"widgets": self._laid_out()}))
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard", dashboard_name=context.name, dashboard_body=json.dumps({"widgets": self._laid_out()})
+        )
         #: The dashboard's name.
         self.dashboard_name: str = context.name
 
@@ -307,118 +485,324 @@ class PlatformAlarms(Construct):
         t = self.settings
         lb = {"LoadBalancer": alb}
         tg = {"LoadBalancer": alb, "TargetGroup": target_group} if target_group else lb
-        self._alarm("load_balancer", "alb-5xx", "The load balancer itself answers 5xx (no healthy target, overload)",
-                    "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, "Sum", "GreaterThanThreshold",
-                    t.alb_5xx_count, missing="notBreaching")
-        self._alarm("load_balancer", "alb-target-5xx", "The app servers answer 5xx",
-                    "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", lb, "Sum", "GreaterThanThreshold",
-                    t.alb_5xx_count, missing="notBreaching")
-        self._alarm("load_balancer", f"alb-target-response-time-{t.target_response_time_statistic}",
-                    f"Target response time at {t.target_response_time_statistic} is slow",
-                    "AWS/ApplicationELB", "TargetResponseTime", tg, t.target_response_time_statistic,
-                    "GreaterThanThreshold", t.target_response_time_seconds, missing="notBreaching")
+        self._alarm(
+            "load_balancer",
+            "alb-5xx",
+            "The load balancer itself answers 5xx (no healthy target, overload)",
+            "AWS/ApplicationELB",
+            "HTTPCode_ELB_5XX_Count",
+            lb,
+            "Sum",
+            "GreaterThanThreshold",
+            t.alb_5xx_count,
+            missing="notBreaching",
+        )
+        self._alarm(
+            "load_balancer",
+            "alb-target-5xx",
+            "The app servers answer 5xx",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            lb,
+            "Sum",
+            "GreaterThanThreshold",
+            t.alb_5xx_count,
+            missing="notBreaching",
+        )
+        self._alarm(
+            "load_balancer",
+            f"alb-target-response-time-{t.target_response_time_statistic}",
+            f"Target response time at {t.target_response_time_statistic} is slow",
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            tg,
+            t.target_response_time_statistic,
+            "GreaterThanThreshold",
+            t.target_response_time_seconds,
+            missing="notBreaching",
+        )
         if target_group:
-            self._alarm("load_balancer", "alb-unhealthy-hosts", "App servers are failing the health check",
-                        "AWS/ApplicationELB", "UnHealthyHostCount", tg, "Maximum", "GreaterThanOrEqualToThreshold",
-                        t.unhealthy_hosts)
+            self._alarm(
+                "load_balancer",
+                "alb-unhealthy-hosts",
+                "App servers are failing the health check",
+                "AWS/ApplicationELB",
+                "UnHealthyHostCount",
+                tg,
+                "Maximum",
+                "GreaterThanOrEqualToThreshold",
+                t.unhealthy_hosts,
+            )
         # Security: a surge of 4xx (ALB + targets) is what scans and credential stuffing look like.
-        self._alarm("security", "alb-4xx-surge",
-                    "A surge of 4xx responses: scanning, credential stuffing, or a broken client release",
-                    "AWS/ApplicationELB", None, lb, "Sum", "GreaterThanThreshold", t.alb_4xx_count,
-                    missing="notBreaching",
-                    expression=("FILL(elb4xx, 0) + FILL(target4xx, 0)",
-                                {"elb4xx": "HTTPCode_ELB_4XX_Count", "target4xx": "HTTPCode_Target_4XX_Count"}))
-        self._widget("Load balancer: requests and errors", [
-            ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", alb, {"stat": "Sum"}],
-            *[["AWS/ApplicationELB", metric, "LoadBalancer", alb, {"stat": "Sum", "yAxis": "right"}]
-              for metric in ("HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_4XX_Count",
-                             "HTTPCode_Target_4XX_Count")]])
-        self._widget("Load balancer: target response time", [
-            ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": stat}]
-            for stat in ("p50", "p95", "p99")])
+        self._alarm(
+            "security",
+            "alb-4xx-surge",
+            "A surge of 4xx responses: scanning, credential stuffing, or a broken client release",
+            "AWS/ApplicationELB",
+            None,
+            lb,
+            "Sum",
+            "GreaterThanThreshold",
+            t.alb_4xx_count,
+            missing="notBreaching",
+            expression=(
+                "FILL(elb4xx, 0) + FILL(target4xx, 0)",
+                {"elb4xx": "HTTPCode_ELB_4XX_Count", "target4xx": "HTTPCode_Target_4XX_Count"},
+            ),
+        )
+        self._widget(
+            "Load balancer: requests and errors",
+            [
+                ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", alb, {"stat": "Sum"}],
+                *[
+                    ["AWS/ApplicationELB", metric, "LoadBalancer", alb, {"stat": "Sum", "yAxis": "right"}]
+                    for metric in (
+                        "HTTPCode_ELB_5XX_Count",
+                        "HTTPCode_Target_5XX_Count",
+                        "HTTPCode_ELB_4XX_Count",
+                        "HTTPCode_Target_4XX_Count",
+                    )
+                ],
+            ],
+        )
+        self._widget(
+            "Load balancer: target response time",
+            [
+                ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": stat}]
+                for stat in ("p50", "p95", "p99")
+            ],
+        )
         if target_group:
-            self._widget("Load balancer: healthy and unhealthy targets", [
-                ["AWS/ApplicationELB", metric, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
-                for metric in ("HealthyHostCount", "UnHealthyHostCount")])
+            self._widget(
+                "Load balancer: healthy and unhealthy targets",
+                [
+                    [
+                        "AWS/ApplicationELB",
+                        metric,
+                        "TargetGroup",
+                        target_group,
+                        "LoadBalancer",
+                        alb,
+                        {"stat": "Maximum"},
+                    ]
+                    for metric in ("HealthyHostCount", "UnHealthyHostCount")
+                ],
+            )
 
     def _database_alarms(self, label: str, identifier: str, is_replica: bool) -> None:
         t = self.settings
         db = {"DBInstanceIdentifier": identifier}
-        self._alarm("database", f"db-{label}-cpu-high", f"Database {label}: CPU is high",
-                    "AWS/RDS", "CPUUtilization", db, "Average", "GreaterThanThreshold", t.db_cpu_percent)
-        self._alarm("database", f"db-{label}-free-storage-low",
-                    f"Database {label}: free storage is low (autoscaling at its maximum?)",
-                    "AWS/RDS", "FreeStorageSpace", db, "Minimum", "LessThanThreshold", t.db_free_storage_gib * GIB)
-        self._alarm("database", f"db-{label}-connections-high", f"Database {label}: too many connections",
-                    "AWS/RDS", "DatabaseConnections", db, "Maximum", "GreaterThanThreshold", t.db_connections)
-        self._alarm("database", f"db-{label}-freeable-memory-low", f"Database {label}: freeable memory is low",
-                    "AWS/RDS", "FreeableMemory", db, "Minimum", "LessThanThreshold", t.db_freeable_memory_mib * MIB)
+        self._alarm(
+            "database",
+            f"db-{label}-cpu-high",
+            f"Database {label}: CPU is high",
+            "AWS/RDS",
+            "CPUUtilization",
+            db,
+            "Average",
+            "GreaterThanThreshold",
+            t.db_cpu_percent,
+        )
+        self._alarm(
+            "database",
+            f"db-{label}-free-storage-low",
+            f"Database {label}: free storage is low (autoscaling at its maximum?)",
+            "AWS/RDS",
+            "FreeStorageSpace",
+            db,
+            "Minimum",
+            "LessThanThreshold",
+            t.db_free_storage_gib * GIB,
+        )
+        self._alarm(
+            "database",
+            f"db-{label}-connections-high",
+            f"Database {label}: too many connections",
+            "AWS/RDS",
+            "DatabaseConnections",
+            db,
+            "Maximum",
+            "GreaterThanThreshold",
+            t.db_connections,
+        )
+        self._alarm(
+            "database",
+            f"db-{label}-freeable-memory-low",
+            f"Database {label}: freeable memory is low",
+            "AWS/RDS",
+            "FreeableMemory",
+            db,
+            "Minimum",
+            "LessThanThreshold",
+            t.db_freeable_memory_mib * MIB,
+        )
         if is_replica:
-            self._alarm("database", f"db-{label}-replica-lag", f"Database {label}: replica lags behind the primary",
-                        "AWS/RDS", "ReplicaLag", db, "Maximum", "GreaterThanThreshold", t.db_replica_lag_seconds)
+            self._alarm(
+                "database",
+                f"db-{label}-replica-lag",
+                f"Database {label}: replica lags behind the primary",
+                "AWS/RDS",
+                "ReplicaLag",
+                db,
+                "Maximum",
+                "GreaterThanThreshold",
+                t.db_replica_lag_seconds,
+            )
+
         def line(metric: str, stat: str, axis: str = "left") -> list[Any]:
             return ["AWS/RDS", metric, "DBInstanceIdentifier", identifier, {"stat": stat, "yAxis": axis}]
 
-        self._widget(f"Database {label}: CPU, connections",
-                     [line("CPUUtilization", "Average"), line("DatabaseConnections", "Maximum", "right")])
-        self._widget(f"Database {label}: latency, free storage and memory" + (", replica lag" if is_replica else ""),
-                     [line("ReadLatency", "Average"), line("WriteLatency", "Average"),
-                      line("FreeStorageSpace", "Minimum", "right"), line("FreeableMemory", "Minimum", "right"),
-                      *([line("ReplicaLag", "Maximum")] if is_replica else [])])
+        self._widget(
+            f"Database {label}: CPU, connections",
+            [line("CPUUtilization", "Average"), line("DatabaseConnections", "Maximum", "right")],
+        )
+        self._widget(
+            f"Database {label}: latency, free storage and memory" + (", replica lag" if is_replica else ""),
+            [
+                line("ReadLatency", "Average"),
+                line("WriteLatency", "Average"),
+                line("FreeStorageSpace", "Minimum", "right"),
+                line("FreeableMemory", "Minimum", "right"),
+                *([line("ReplicaLag", "Maximum")] if is_replica else []),
+            ],
+        )
 
     def _cache_alarms(self, label: str, member: str, replicated: bool) -> None:
         t = self.settings
         node = {"CacheClusterId": member}
-        self._alarm("cache", f"cache-{label}-engine-cpu-high", f"Cache {label}: the Redis engine thread is busy",
-                    "AWS/ElastiCache", "EngineCPUUtilization", node, "Average", "GreaterThanThreshold",
-                    t.cache_engine_cpu_percent)
-        self._alarm("cache", f"cache-{label}-memory-high", f"Cache {label}: memory is nearly full (evictions follow)",
-                    "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", node, "Maximum", "GreaterThanThreshold",
-                    t.cache_memory_percent)
-        self._alarm("cache", f"cache-{label}-evictions", f"Cache {label}: keys are being evicted",
-                    "AWS/ElastiCache", "Evictions", node, "Sum", "GreaterThanThreshold", t.cache_evictions,
-                    missing="notBreaching")
+        self._alarm(
+            "cache",
+            f"cache-{label}-engine-cpu-high",
+            f"Cache {label}: the Redis engine thread is busy",
+            "AWS/ElastiCache",
+            "EngineCPUUtilization",
+            node,
+            "Average",
+            "GreaterThanThreshold",
+            t.cache_engine_cpu_percent,
+        )
+        self._alarm(
+            "cache",
+            f"cache-{label}-memory-high",
+            f"Cache {label}: memory is nearly full (evictions follow)",
+            "AWS/ElastiCache",
+            "DatabaseMemoryUsagePercentage",
+            node,
+            "Maximum",
+            "GreaterThanThreshold",
+            t.cache_memory_percent,
+        )
+        self._alarm(
+            "cache",
+            f"cache-{label}-evictions",
+            f"Cache {label}: keys are being evicted",
+            "AWS/ElastiCache",
+            "Evictions",
+            node,
+            "Sum",
+            "GreaterThanThreshold",
+            t.cache_evictions,
+            missing="notBreaching",
+        )
         if not replicated:
             return  # a single node has no replica, so no lag to watch
         # Only a replica reports ReplicationLag, and which member is the replica changes on failover.
-        self._alarm("cache", f"cache-{label}-replication-lag", f"Cache {label}: the replica lags behind the primary",
-                    "AWS/ElastiCache", "ReplicationLag", node, "Maximum", "GreaterThanThreshold",
-                    t.cache_replication_lag_seconds, missing="notBreaching")
+        self._alarm(
+            "cache",
+            f"cache-{label}-replication-lag",
+            f"Cache {label}: the replica lags behind the primary",
+            "AWS/ElastiCache",
+            "ReplicationLag",
+            node,
+            "Maximum",
+            "GreaterThanThreshold",
+            t.cache_replication_lag_seconds,
+            missing="notBreaching",
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _alarm(self, tier: str, suffix: str, description: str, namespace: str, metric: str | None,
-               dimensions: dict[str, str], statistic: str, comparison: str, threshold: float, *,
-               missing: str = "missing", expression: tuple[str, dict[str, str]] | None = None) -> None:
+    def _alarm(
+        self,
+        tier: str,
+        suffix: str,
+        description: str,
+        namespace: str,
+        metric: str | None,
+        dimensions: dict[str, str],
+        statistic: str,
+        comparison: str,
+        threshold: float,
+        *,
+        missing: str = "missing",
+        expression: tuple[str, dict[str, str]] | None = None,
+    ) -> None:
         context, t = self.context, self.settings
         percentile = statistic.startswith("p")
         common: dict[str, Any] = dict(
-            alarm_name=f"{context.name}-{suffix}", alarm_description=description, comparison_operator=comparison,
-            threshold=threshold, evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.evaluation_periods,
-            treat_missing_data=missing, actions_enabled=True, alarm_actions=[context.alarm_topic_arn],
-            ok_actions=[context.alarm_topic_arn], tags={**context.tags, "tier": tier})
+            alarm_name=f"{context.name}-{suffix}",
+            alarm_description=description,
+            comparison_operator=comparison,
+            threshold=threshold,
+            evaluation_periods=t.evaluation_periods,
+            datapoints_to_alarm=t.evaluation_periods,
+            treat_missing_data=missing,
+            actions_enabled=True,
+            alarm_actions=[context.alarm_topic_arn],
+            ok_actions=[context.alarm_topic_arn],
+            tags={**context.tags, "tier": tier},
+        )
         if expression is not None:
             formula, metrics = expression
-            queries = [CloudwatchMetricAlarmMetricQuery(
-                id=query_id, return_data=False,
-                metric=CloudwatchMetricAlarmMetricQueryMetric(namespace=namespace, metric_name=name, stat=statistic,
-                                                              period=t.period_seconds, dimensions=dimensions))
-                for query_id, name in metrics.items()]
-            queries.append(CloudwatchMetricAlarmMetricQuery(id="total", expression=formula, label=description,
-                                                            return_data=True))
+            queries = [
+                CloudwatchMetricAlarmMetricQuery(
+                    id=query_id,
+                    return_data=False,
+                    metric=CloudwatchMetricAlarmMetricQueryMetric(
+                        namespace=namespace,
+                        metric_name=name,
+                        stat=statistic,
+                        period=t.period_seconds,
+                        dimensions=dimensions,
+                    ),
+                )
+                for query_id, name in metrics.items()
+            ]
+            queries.append(
+                CloudwatchMetricAlarmMetricQuery(id="total", expression=formula, label=description, return_data=True)
+            )
             alarm = CloudwatchMetricAlarm(self, suffix, metric_query=queries, **common)
         else:
             alarm = CloudwatchMetricAlarm(
-                self, suffix, namespace=namespace, metric_name=metric, dimensions=dimensions, period=t.period_seconds,
-                statistic=None if percentile else statistic, extended_statistic=statistic if percentile else None,
-                **common)
+                self,
+                suffix,
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                period=t.period_seconds,
+                statistic=None if percentile else statistic,
+                extended_statistic=statistic if percentile else None,
+                **common,
+            )
         self.alarms.append(alarm)
         self.alarm_names.setdefault(tier, []).append(f"{context.name}-{suffix}")
 
     def _widget(self, title: str, metrics: list[list[Any]], region: str | None = None) -> None:
-        self._widgets.append({"type": "metric", "width": 12, "height": 6, "properties": {
-            "title": title, "region": region or self.context.region, "view": "timeSeries", "stacked": False,
-            "period": self.settings.period_seconds, "metrics": metrics}})
+        self._widgets.append(
+            {
+                "type": "metric",
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "region": region or self.context.region,
+                    "view": "timeSeries",
+                    "stacked": False,
+                    "period": self.settings.period_seconds,
+                    "metrics": metrics,
+                },
+            }
+        )
 
     def _laid_out(self) -> list[dict[str, Any]]:
         """Two widgets per row, in the order they were added (network, ALB, WAF, app, database, cache, CDN)."""

@@ -18,8 +18,30 @@ from dataclasses import MISSING, field
 from typing import Any, Protocol
 
 #: CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 RETENTIONS = ", ".join(map(str, LOG_RETENTION_DAYS))
 #: An AWS region name (``eu-west-1``, ``us-gov-west-1``).
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -114,8 +136,10 @@ def parse_cidr(value: str) -> ipaddress.IPv4Network | None:
 
 
 # ddd:hh24:mi-ddd:hh24:mi and hh24:mi-hh24:mi, as RDS and ElastiCache accept them.
-WEEKLY_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
-                           r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
+WEEKLY_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
 DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEK = 7 * 24 * 60
@@ -137,28 +161,42 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return (b[0] - a[0]) % WEEK < a[1] or (a[0] - b[0]) % WEEK < b[1]
 
 
-def check_windows(problems: SectionProblems, daily_field: str, daily: str, weekly: str, min_minutes: int,
-                  service: str) -> None:
+def check_windows(
+    problems: SectionProblems, daily_field: str, daily: str, weekly: str, min_minutes: int, service: str
+) -> None:
     """A daily (backup/snapshot) and the weekly maintenance window: well formed, each at least
     ``min_minutes`` long, and never overlapping (the service rejects either)."""
     daily_ok, weekly_ok = bool(DAILY_WINDOW.match(daily)), bool(WEEKLY_WINDOW.match(weekly))
     if not daily_ok:
         problems.add(daily_field, daily, "not a daily window", "'hh:mm-hh:mm' in UTC, e.g. '02:00-03:00'")
     if not weekly_ok:
-        problems.add("maintenance_window", weekly, "not a weekly window",
-                     "'ddd:hh:mm-ddd:hh:mm' in UTC, e.g. 'sun:03:30-sun:04:30'")
+        problems.add(
+            "maintenance_window",
+            weekly,
+            "not a weekly window",
+            "'ddd:hh:mm-ddd:hh:mm' in UTC, e.g. 'sun:03:30-sun:04:30'",
+        )
     if daily_ok:
         start, end = (_minutes(t) for t in daily.split("-"))
         if (end - start) % (24 * 60) < min_minutes:
-            problems.add(daily_field, daily, f"shorter than {service}'s minimum",
-                         f"a window of at least {min_minutes} minutes")
+            problems.add(
+                daily_field, daily, f"shorter than {service}'s minimum", f"a window of at least {min_minutes} minutes"
+            )
     if weekly_ok and _weekly_interval(weekly)[1] < min_minutes:
-        problems.add("maintenance_window", weekly, f"shorter than {service}'s minimum",
-                     f"a window of at least {min_minutes} minutes")
+        problems.add(
+            "maintenance_window",
+            weekly,
+            f"shorter than {service}'s minimum",
+            f"a window of at least {min_minutes} minutes",
+        )
     if daily_ok and weekly_ok:
         start, end = (_minutes(t) for t in daily.split("-"))
         length = (end - start) % (24 * 60)
         maintenance = _weekly_interval(weekly)
         if any(_overlap(((day * 24 * 60 + start) % WEEK, length), maintenance) for day in range(7)):
-            problems.add("maintenance_window", weekly, f"overlaps {daily_field} ({daily})",
-                         f"a weekly window outside the daily {daily_field}")
+            problems.add(
+                "maintenance_window",
+                weekly,
+                f"overlaps {daily_field} ({daily})",
+                f"a weekly window outside the daily {daily_field}",
+            )

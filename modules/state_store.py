@@ -72,34 +72,61 @@ class TerraformStateStore(Construct):
         super().__init__(scope, id_)
         require_valid(settings, settings.region)
         self.kms_key = customer_managed_key(
-            self, "state-key", account, "Encrypts the Terraform state bucket and lock table",
-            alias="digital-booking-terraform-state", lifecycle=PROTECTED)
+            self,
+            "state-key",
+            account,
+            "Encrypts the Terraform state bucket and lock table",
+            alias="digital-booking-terraform-state",
+            lifecycle=PROTECTED,
+        )
 
         self.bucket = S3Bucket(self, "state-bucket", bucket=settings.bucket, tags={}, lifecycle=PROTECTED)
         bucket_id = self.bucket.id
         lock_down_bucket(self, "state-bucket", bucket_id)
         encrypt_bucket(self, "state-bucket", bucket_id, kms_key_arn=self.kms_key.arn)
         S3BucketLifecycleConfiguration(
-            self, "state-bucket-lifecycle", bucket=bucket_id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-old-state-versions", status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=settings.noncurrent_version_days)],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)])])
+            self,
+            "state-bucket-lifecycle",
+            bucket=bucket_id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-state-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=settings.noncurrent_version_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
         # Only non-TLS access is denied. No "require SSE header" statement: Terraform's S3-native
         # lock writes `<key>.tflock` objects, which such a statement would refuse; default
         # encryption above covers every object anyway.
-        S3BucketPolicy(self, "state-bucket-policy", bucket=bucket_id, policy=policy_document(
-            deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])))
+        S3BucketPolicy(
+            self,
+            "state-bucket-policy",
+            bucket=bucket_id,
+            policy=policy_document(deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])),
+        )
 
         self.lock_table = DynamodbTable(
-            self, "lock-table", name=settings.lock_table, billing_mode="PAY_PER_REQUEST", hash_key="LockID",
+            self,
+            "lock-table",
+            name=settings.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
             attribute=[DynamodbTableAttribute(name="LockID", type="S")],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self.kms_key.arn),
-            deletion_protection_enabled=True, tags={}, lifecycle=PROTECTED)
+            deletion_protection_enabled=True,
+            tags={},
+            lifecycle=PROTECTED,
+        )
 
         #: What the stage backends and the README need.
         self.bucket_name: str = self.bucket.bucket

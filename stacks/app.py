@@ -20,8 +20,9 @@ def selected_stages() -> list[str] | None:
     return [s.strip() for s in value.split(",") if s.strip()] or None
 
 
-def build_app(outdir: str | None = None, stages: list[str] | None = None,
-              environments_dir: Path = ENVIRONMENTS_DIR) -> App:
+def build_app(
+    outdir: str | None = None, stages: list[str] | None = None, environments_dir: Path = ENVIRONMENTS_DIR
+) -> App:
     """Validate every selected stage file first, then build the stacks (nothing is written yet)."""
     state = load_state_backend(environments_dir)
     configs = load_stages(environments_dir, only=stages)  # raises StageConfigError before any construct exists

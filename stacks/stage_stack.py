@@ -28,8 +28,14 @@ def state_key(stage: str) -> str:
 
 
 def default_tags(config: StageConfig) -> dict[str, str]:
-    return {**config.stage.tags, "project": "digital-booking", "stage": config.name, "owner": config.stage.owner,
-            "cost-centre": config.stage.cost_centre, "managed-by": "cdktf"}
+    return {
+        **config.stage.tags,
+        "project": "digital-booking",
+        "stage": config.name,
+        "owner": config.stage.owner,
+        "cost-centre": config.stage.cost_centre,
+        "managed-by": "cdktf",
+    }
 
 
 class StageStack(TerraformStack):
@@ -46,16 +52,33 @@ class StageStack(TerraformStack):
 
         # Who hears about trouble comes first: every tier sends its alarms and events to the topic,
         # and in production encrypts its logs with the stage's log key.
-        self.alerting = StageAlerting(self, "alerting", config.monitoring, name=name, region=region, account=account,
-                                      encrypt_logs=config.production)
-        stage = StageContext(name=name, region=region, account=account,
-                             alarm_topic_arn=self.alerting.alarm_topic_arn,
-                             log_kms_key_arn=self.alerting.log_kms_key_arn)
+        self.alerting = StageAlerting(
+            self,
+            "alerting",
+            config.monitoring,
+            name=name,
+            region=region,
+            account=account,
+            encrypt_logs=config.production,
+        )
+        stage = StageContext(
+            name=name,
+            region=region,
+            account=account,
+            alarm_topic_arn=self.alerting.alarm_topic_arn,
+            log_kms_key_arn=self.alerting.log_kms_key_arn,
+        )
 
         # Internet -> ALB (public subnets) -> app fleet (private-app subnets) -> data (private-data subnets).
         self.network = Network(self, "network", config.network, stage)
-        self.load_balancer = PublicLoadBalancer(self, "load-balancer", config.load_balancer, stage,
-                                                network=self.network, target_port=config.app_servers.app_port)
+        self.load_balancer = PublicLoadBalancer(
+            self,
+            "load-balancer",
+            config.load_balancer,
+            stage,
+            network=self.network,
+            target_port=config.app_servers.app_port,
+        )
         self.app_servers = AppServerFleet(self, "app-servers", config.app_servers, stage, network=self.network)
         self.app_servers.register_with(self.load_balancer)
 
@@ -67,42 +90,88 @@ class StageStack(TerraformStack):
         self.cache.grant_connect(self.app_servers.role)
 
         # The listings' media: a private bucket behind CloudFront; the app servers may only write uploads.
-        self.static_assets = StaticAssets(self, "static-assets", config.static_assets, stage,
-                                          protect_from_deletion=config.production)
+        self.static_assets = StaticAssets(
+            self, "static-assets", config.static_assets, stage, protect_from_deletion=config.production
+        )
         self.static_assets.grant_uploads(self.app_servers.role)
 
         # Alarms and dashboard last: they read what the tiers above expose.
-        self.alarms = PlatformAlarms(self, "alarms", config.monitoring, stage, network=self.network,
-                                     load_balancer=self.load_balancer, app_servers=self.app_servers,
-                                     database=self.database, cache=self.cache, static_assets=self.static_assets)
+        self.alarms = PlatformAlarms(
+            self,
+            "alarms",
+            config.monitoring,
+            stage,
+            network=self.network,
+            load_balancer=self.load_balancer,
+            app_servers=self.app_servers,
+            database=self.database,
+            cache=self.cache,
+            static_assets=self.static_assets,
+        )
         self._outputs()
 
     def _outputs(self) -> None:
-        TerraformOutput(self, "alb_dns_name", value=self.load_balancer.dns_name,
-                        description="DNS name of the public load balancer")
+        TerraformOutput(
+            self, "alb_dns_name", value=self.load_balancer.dns_name, description="DNS name of the public load balancer"
+        )
         if self.load_balancer.site_url:
-            TerraformOutput(self, "site_url", value=self.load_balancer.site_url,
-                            description="Public URL of the site (alias record to the load balancer)")
-        TerraformOutput(self, "db_endpoint", value=self.database.endpoint_address,
-                        description="Primary database endpoint (writes)")
-        TerraformOutput(self, "db_reader_endpoints", value=self.database.reader_endpoint_addresses,
-                        description="Read replica endpoints (reads)")
-        TerraformOutput(self, "cache_primary_endpoint", value=self.cache.primary_endpoint_address,
-                        description="Redis primary endpoint (TLS, IAM auth)")
-        TerraformOutput(self, "cache_reader_endpoint", value=self.cache.reader_endpoint_address,
-                        description="Redis reader endpoint (TLS, IAM auth)")
-        TerraformOutput(self, "assets_bucket", value=self.static_assets.bucket_name,
-                        description="Bucket of the listings' images and media (uploads under its upload prefix)")
+            TerraformOutput(
+                self,
+                "site_url",
+                value=self.load_balancer.site_url,
+                description="Public URL of the site (alias record to the load balancer)",
+            )
+        TerraformOutput(
+            self, "db_endpoint", value=self.database.endpoint_address, description="Primary database endpoint (writes)"
+        )
+        TerraformOutput(
+            self,
+            "db_reader_endpoints",
+            value=self.database.reader_endpoint_addresses,
+            description="Read replica endpoints (reads)",
+        )
+        TerraformOutput(
+            self,
+            "cache_primary_endpoint",
+            value=self.cache.primary_endpoint_address,
+            description="Redis primary endpoint (TLS, IAM auth)",
+        )
+        TerraformOutput(
+            self,
+            "cache_reader_endpoint",
+            value=self.cache.reader_endpoint_address,
+            description="Redis reader endpoint (TLS, IAM auth)",
+        )
+        TerraformOutput(
+            self,
+            "assets_bucket",
+            value=self.static_assets.bucket_name,
+            description="Bucket of the listings' images and media (uploads under its upload prefix)",
+        )
         if self.static_assets.distribution_domain_name is not None:
-            TerraformOutput(self, "assets_domain_name", value=self.static_assets.distribution_domain_name,
-                            description="CloudFront domain serving the static assets")
-        TerraformOutput(self, "alarm_topic_arn", value=self.alerting.alarm_topic_arn,
-                        description="SNS topic every alarm of the stage notifies")
+            TerraformOutput(
+                self,
+                "assets_domain_name",
+                value=self.static_assets.distribution_domain_name,
+                description="CloudFront domain serving the static assets",
+            )
+        TerraformOutput(
+            self,
+            "alarm_topic_arn",
+            value=self.alerting.alarm_topic_arn,
+            description="SNS topic every alarm of the stage notifies",
+        )
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 
     def _backend(self, config: StageConfig, state: StateStoreSettings) -> None:
-        backend = S3Backend(self, bucket=state.bucket, key=state_key(config.name), region=state.region, encrypt=True,
-                            dynamodb_table=state.lock_table if config.state.dynamodb_lock else None)
+        backend = S3Backend(
+            self,
+            bucket=state.bucket,
+            key=state_key(config.name),
+            region=state.region,
+            encrypt=True,
+            dynamodb_table=state.lock_table if config.state.dynamodb_lock else None,
+        )
         if config.state.use_lockfile:
             # cdktf 0.21's S3Backend has no `use_lockfile` (Terraform 1.10+): S3-native locking on
             # `<key>.tflock`. With dynamodb_table as well, both locks are taken: the migration path.

@@ -20,9 +20,22 @@ class StateBootstrapStack(TerraformStack):
         # Local state on purpose: the bucket this stack creates cannot hold its own state until
         # it exists. The README shows how to migrate it into the bucket afterwards.
         LocalBackend(self, path=f"terraform.{STATE_STACK_NAME}.tfstate")
-        AwsProvider(self, "aws", region=settings.region, default_tags=[AwsProviderDefaultTags(tags={
-            "project": "digital-booking", "stage": "shared", "owner": "platform-team",
-            "cost-centre": "platform", "managed-by": "cdktf"})])
+        AwsProvider(
+            self,
+            "aws",
+            region=settings.region,
+            default_tags=[
+                AwsProviderDefaultTags(
+                    tags={
+                        "project": "digital-booking",
+                        "stage": "shared",
+                        "owner": "platform-team",
+                        "cost-centre": "platform",
+                        "managed-by": "cdktf",
+                    }
+                )
+            ],
+        )
         self.store = TerraformStateStore(self, "state-store", settings, AwsAccount(self))
         TerraformOutput(self, "state_bucket", value=self.store.bucket_name)
         TerraformOutput(self, "lock_table", value=self.store.lock_table_name)

@@ -33,8 +33,10 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, SynthesizedStack]:
     """Every synthesized stack by name: ``stacks["digital-booking-prod"]``."""
-    return {d.name: SynthesizedStack(d.name, json.loads((d / "cdk.tf.json").read_text()))
-            for d in sorted((synth_dir / "stacks").iterdir())}
+    return {
+        d.name: SynthesizedStack(d.name, json.loads((d / "cdk.tf.json").read_text()))
+        for d in sorted((synth_dir / "stacks").iterdir())
+    }
 
 
 @pytest.fixture(scope="session", params=STAGES)

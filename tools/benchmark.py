@@ -31,8 +31,9 @@ def timed(code: str, *args: str) -> tuple[float, float]:
     env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=PROJECT_DIR, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args], cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=errors
+        )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -60,8 +61,10 @@ def main() -> None:
         seconds, rss = timed(IDIOMATIC_IMPORT)
         import_times.append(seconds)
         import_rss.append(rss)
-        print(f"run {run + 1}/{args.runs}: full synth {synth_times[-1]:.2f} s, idiomatic import {seconds:.2f} s",
-              flush=True)
+        print(
+            f"run {run + 1}/{args.runs}: full synth {synth_times[-1]:.2f} s, idiomatic import {seconds:.2f} s",
+            flush=True,
+        )
     print(summary("full synth of all stacks", synth_times, "s"))
     print(summary("import cdktf_cdktf_provider_aws", import_times, "s"))
     ratio = statistics.median(synth_times) / statistics.median(import_times)

@@ -20,9 +20,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -67,8 +68,11 @@ class Acceptance:
     stacks: tuple[str, ...] = ()
 
     def covers(self, finding: Finding) -> bool:
-        return (finding.check_id == self.check and fnmatch.fnmatchcase(finding.resource, self.resource)
-                and (not self.stacks or finding.stack in self.stacks))
+        return (
+            finding.check_id == self.check
+            and fnmatch.fnmatchcase(finding.resource, self.resource)
+            and (not self.stacks or finding.stack in self.stacks)
+        )
 
 
 @dataclass
@@ -101,8 +105,14 @@ def load_accepted(path: Path = ACCEPTED_FILE) -> list[Acceptance]:
         missing = [k for k in ("check", "resource", "reason") if not str(entry.get(k, "")).strip()]
         if missing:
             raise ValueError(f"{path}: entry {i + 1} lacks {', '.join(missing)}")
-        accepted.append(Acceptance(check=entry["check"], resource=entry["resource"], reason=entry["reason"].strip(),
-                                   stacks=tuple(entry.get("stacks", ()))))
+        accepted.append(
+            Acceptance(
+                check=entry["check"],
+                resource=entry["resource"],
+                reason=entry["reason"].strip(),
+                stacks=tuple(entry.get("stacks", ())),
+            )
+        )
     return accepted
 
 
@@ -118,18 +128,40 @@ def scan(stack_dirs: Iterable[Path], work_dir: Path, cleaned: bool = True) -> di
         stack_dir = Path(stack_dir)
         (work_dir / stack_dir.name).mkdir(parents=True)
         document = json.loads((stack_dir / "cdk.tf.json").read_text())
-        (work_dir / stack_dir.name / "cdk.tf.json").write_text(json.dumps(clean(document) if cleaned else document, indent=2))
+        (work_dir / stack_dir.name / "cdk.tf.json").write_text(
+            json.dumps(clean(document) if cleaned else document, indent=2)
+        )
         names.append(stack_dir.name)
-    result = subprocess.run([checkov_binary(), "-d", str(work_dir), "--framework", "terraform_json",
-                             "--skip-download", "--output", "json", "--compact"],
-                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
-                            env={"PATH": "/usr/bin:/bin", "HOME": str(work_dir), "LOG_LEVEL": "WARNING",
-                                 "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"})
+    result = subprocess.run(
+        [
+            checkov_binary(),
+            "-d",
+            str(work_dir),
+            "--framework",
+            "terraform_json",
+            "--skip-download",
+            "--output",
+            "json",
+            "--compact",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(work_dir),
+            "LOG_LEVEL": "WARNING",
+            "BC_SKIP_MAPPING": "TRUE",
+            "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+        },
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError as error:
-        raise RuntimeError(f"checkov printed no JSON (exit {result.returncode}):\n{result.stdout[-2000:]}\n"
-                           f"{result.stderr[-4000:]}") from error
+        raise RuntimeError(
+            f"checkov printed no JSON (exit {result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        ) from error
     reports = report if isinstance(report, list) else [report]
     scans = {name: StackScan(name) for name in names}
 
@@ -143,8 +175,15 @@ def scan(stack_dirs: Iterable[Path], work_dir: Path, cleaned: bool = True) -> di
         for check in results.get("failed_checks", []):
             stack = stack_of(check["file_path"])
             scans[stack].failed += 1
-            scans[stack].findings.append(Finding(stack, check["check_id"], resource_name(check["resource"]),
-                                                 check["resource"], check.get("check_name", "")))
+            scans[stack].findings.append(
+                Finding(
+                    stack,
+                    check["check_id"],
+                    resource_name(check["resource"]),
+                    check["resource"],
+                    check.get("check_name", ""),
+                )
+            )
         for path in results.get("parsing_errors", []) or rep.get("parsing_errors", []) or []:
             scans[stack_of(str(path).removeprefix(str(work_dir)))].parsing_errors += 1
         if not isinstance(rep.get("results"), dict):  # checkov's "nothing found" shape: {"summary": ...}
@@ -168,9 +207,11 @@ def summary_lines(scans: dict[str, StackScan], accepted: list[Acceptance]) -> li
     for name, s in sorted(scans.items()):
         new = unaccepted(s, accepted)
         gate = "gated" if name in GATED_STACKS else "report only"
-        lines.append(f"checkov {name}: passed {s.passed}, failed {s.failed} "
-                     f"({s.failed - len(new)} accepted, {len(new)} not accepted; {gate}), "
-                     f"parsing errors {s.parsing_errors}")
+        lines.append(
+            f"checkov {name}: passed {s.passed}, failed {s.failed} "
+            f"({s.failed - len(new)} accepted, {len(new)} not accepted; {gate}), "
+            f"parsing errors {s.parsing_errors}"
+        )
     return lines
 
 

@@ -132,8 +132,9 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
     for _, endpoint in of("aws_vpc_endpoint"):
         service = _plain(endpoint.get("service_name")) or ""
         if (endpoint.get("vpc_endpoint_type") or "Gateway") == "Gateway":
-            model.gateway_endpoints.append({"s3": "S3", "dynamodb": "DynamoDB"}.get(service.rsplit(".", 1)[-1],
-                                                                                  service.rsplit(".", 1)[-1]))
+            model.gateway_endpoints.append(
+                {"s3": "S3", "dynamodb": "DynamoDB"}.get(service.rsplit(".", 1)[-1], service.rsplit(".", 1)[-1])
+            )
     model.gateway_endpoints.sort()
     model.flow_logs = bool(res.get("aws_flow_log"))
 
@@ -148,8 +149,11 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
     model.dns_record = bool(res.get("aws_route53_record")) and model.alb
 
     for _, asg in of("aws_autoscaling_group"):
-        model.app = (int(asg.get("min_size", 0)), int(asg.get("desired_capacity", asg.get("min_size", 0))),
-                     int(asg.get("max_size", 0)))
+        model.app = (
+            int(asg.get("min_size", 0)),
+            int(asg.get("desired_capacity", asg.get("min_size", 0))),
+            int(asg.get("max_size", 0)),
+        )
     for _, template in of("aws_launch_template"):
         model.instance_type = _plain(template.get("instance_type")) or model.instance_type
 
@@ -158,25 +162,34 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
     for name, db in primaries:
         replicas = sum(1 for _, c in instances if f"aws_db_instance.{name}." in str(c.get("replicate_source_db", "")))
         engine = " ".join(filter(None, (_plain(db.get("engine")), _plain(db.get("engine_version")))))
-        model.databases.append(Database(engine or "?", _plain(db.get("instance_class")) or "?",
-                                        _true(db.get("multi_az")), replicas))
+        model.databases.append(
+            Database(engine or "?", _plain(db.get("instance_class")) or "?", _true(db.get("multi_az")), replicas)
+        )
     if not primaries and instances:  # replicas of a database kept elsewhere
         model.databases.append(Database("?", "?", False, len(instances)))
     for name, cluster in of("aws_rds_cluster"):
         members = sum(1 for _, c in of("aws_rds_cluster_instance") if f"aws_rds_cluster.{name}." in str(c))
-        model.databases.append(Database(_plain(cluster.get("engine")) or "?", "cluster", members > 1,
-                                        max(members - 1, 0), cluster=True))
+        model.databases.append(
+            Database(_plain(cluster.get("engine")) or "?", "cluster", members > 1, max(members - 1, 0), cluster=True)
+        )
     for _, group in of("aws_elasticache_replication_group"):
         nodes = group.get("num_cache_clusters")
         if nodes is None and group.get("num_node_groups") is not None:
             nodes = int(group["num_node_groups"]) * (1 + int(group.get("replicas_per_node_group", 0)))
         engine = " ".join(filter(None, (_plain(group.get("engine")) or "redis", _plain(group.get("engine_version")))))
-        model.caches.append(Cache(engine, int(nodes or 1), _true(group.get("multi_az_enabled")),
-                                  _plain(group.get("node_type")) or "?"))
+        model.caches.append(
+            Cache(engine, int(nodes or 1), _true(group.get("multi_az_enabled")), _plain(group.get("node_type")) or "?")
+        )
     for _, cluster in of("aws_elasticache_cluster"):
         if not cluster.get("replication_group_id"):
-            model.caches.append(Cache(_plain(cluster.get("engine")) or "?", int(cluster.get("num_cache_nodes", 1)),
-                                      False, _plain(cluster.get("node_type")) or "?"))
+            model.caches.append(
+                Cache(
+                    _plain(cluster.get("engine")) or "?",
+                    int(cluster.get("num_cache_nodes", 1)),
+                    False,
+                    _plain(cluster.get("node_type")) or "?",
+                )
+            )
     model.buckets = sorted(_path(b) or n for n, b in of("aws_s3_bucket"))
     model.cloudfront = bool(res.get("aws_cloudfront_distribution"))
     model.alarms = len(res.get("aws_cloudwatch_metric_alarm", {})) + len(res.get("aws_cloudwatch_composite_alarm", {}))
@@ -191,8 +204,11 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
 def stage_models(stacks: dict[str, dict[str, Any]]) -> list[StageModel]:
     """Every stage stack (not the state bootstrap), dev/staging/prod first, then by name."""
     order = {"dev": 0, "staging": 1, "prod": 2}
-    stages = [(name.removeprefix(STACK_PREFIX), tf) for name, tf in stacks.items()
-              if name.startswith(STACK_PREFIX) and name != f"{STACK_PREFIX}state"]
+    stages = [
+        (name.removeprefix(STACK_PREFIX), tf)
+        for name, tf in stacks.items()
+        if name.startswith(STACK_PREFIX) and name != f"{STACK_PREFIX}state"
+    ]
     return [describe(stage, tf) for stage, tf in sorted(stages, key=lambda s: (order.get(s[0], 9), s[0]))]
 
 
@@ -200,40 +216,84 @@ def stage_models(stacks: dict[str, dict[str, Any]]) -> list[StageModel]:
 # Drawing
 # --------------------------------------------------------------------------------------------
 WIDTH = 1200
-COLOURS = {"region": "#f7f9fc", "vpc": "#ffffff", "public": "#e8f5e9", "private-app": "#e3f2fd",
-           "private-data": "#fff3e0", "service": "#fafafa", "edge": "#ede7f6", "stroke": "#546e7a",
-           "flow": "#1e88e5", "egress": "#8d6e63", "monitor": "#7b1fa2", "danger": "#c62828"}
+COLOURS = {
+    "region": "#f7f9fc",
+    "vpc": "#ffffff",
+    "public": "#e8f5e9",
+    "private-app": "#e3f2fd",
+    "private-data": "#fff3e0",
+    "service": "#fafafa",
+    "edge": "#ede7f6",
+    "stroke": "#546e7a",
+    "flow": "#1e88e5",
+    "egress": "#8d6e63",
+    "monitor": "#7b1fa2",
+    "danger": "#c62828",
+}
 
 
 class Svg:
     def __init__(self) -> None:
         self.parts: list[str] = []
 
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, stroke: str = COLOURS["stroke"],
-             dash: bool = False, rx: int = 6, sw: float = 1.2) -> None:
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        fill: str,
+        stroke: str = COLOURS["stroke"],
+        dash: bool = False,
+        rx: int = 6,
+        sw: float = 1.2,
+    ) -> None:
         extra = ' stroke-dasharray="6 4"' if dash else ""
-        self.parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="{rx}" '
-                          f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{extra}/>')
+        self.parts.append(
+            f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="{rx}" '
+            f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{extra}/>'
+        )
 
-    def text(self, x: float, y: float, value: str, size: int = 12, weight: str = "normal", anchor: str = "start",
-             fill: str = "#263238") -> None:
-        self.parts.append(f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" font-weight="{weight}" '
-                          f'text-anchor="{anchor}" fill="{fill}">{escape(value)}</text>')
+    def text(
+        self,
+        x: float,
+        y: float,
+        value: str,
+        size: int = 12,
+        weight: str = "normal",
+        anchor: str = "start",
+        fill: str = "#263238",
+    ) -> None:
+        self.parts.append(
+            f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" font-weight="{weight}" '
+            f'text-anchor="{anchor}" fill="{fill}">{escape(value)}</text>'
+        )
 
-    def box(self, x: float, y: float, w: float, h: float, title: str, lines: list[str], fill: str,
-            stroke: str = COLOURS["stroke"]) -> None:
+    def box(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        title: str,
+        lines: list[str],
+        fill: str,
+        stroke: str = COLOURS["stroke"],
+    ) -> None:
         self.rect(x, y, w, h, fill, stroke)
         self.text(x + w / 2, y + 17, title, 13, "bold", "middle")
         for i, line in enumerate(lines):
             self.text(x + w / 2, y + 33 + 14 * i, line, 11, anchor="middle", fill="#37474f")
 
-    def arrow(self, points: list[tuple[float, float]], colour: str, label: str = "", dash: bool = False,
-              label_at: int = 0) -> None:
+    def arrow(
+        self, points: list[tuple[float, float]], colour: str, label: str = "", dash: bool = False, label_at: int = 0
+    ) -> None:
         marker = {COLOURS["flow"]: "flow", COLOURS["egress"]: "egress", COLOURS["monitor"]: "monitor"}[colour]
         d = " ".join(f"{'M' if i == 0 else 'L'}{x:.0f},{y:.0f}" for i, (x, y) in enumerate(points))
         extra = ' stroke-dasharray="5 4"' if dash else ""
-        self.parts.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{extra} '
-                          f'marker-end="url(#arrow-{marker})"/>')
+        self.parts.append(
+            f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{extra} marker-end="url(#arrow-{marker})"/>'
+        )
         if label:
             (x1, y1), (x2, y2) = points[label_at], points[label_at + 1]
             if y1 == y2:  # horizontal: centred above the line
@@ -245,11 +305,14 @@ class Svg:
         markers = "".join(
             f'<marker id="arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
             f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{COLOURS[name]}"/></marker>'
-            for name in ("flow", "egress", "monitor"))
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-                f'viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif">\n'
-                f'<title>Digital Booking platform architecture (generated by tools/diagram.py)</title>\n'
-                f'<defs>{markers}</defs>\n<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>\n')
+            for name in ("flow", "egress", "monitor")
+        )
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+            f'viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif">\n'
+            f"<title>Digital Booking platform architecture (generated by tools/diagram.py)</title>\n"
+            f'<defs>{markers}</defs>\n<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>\n'
+        )
         return head + "\n".join(self.parts) + "\n</svg>\n"
 
 
@@ -261,8 +324,10 @@ def _db_lines(db: Database) -> list[str]:
 
 
 def _cache_lines(cache: Cache) -> list[str]:
-    return [f"{cache.engine} · {cache.node_type}",
-            f"{cache.nodes} node{'s' if cache.nodes > 1 else ''}" + (", Multi-AZ failover" if cache.multi_az else "")]
+    return [
+        f"{cache.engine} · {cache.node_type}",
+        f"{cache.nodes} node{'s' if cache.nodes > 1 else ''}" + (", Multi-AZ failover" if cache.multi_az else ""),
+    ]
 
 
 def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
@@ -281,17 +346,29 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     # regional services beside the VPC, each only if the stage has it
     services: list[tuple[str, list[str], str]] = []
     if m.buckets:  # first: CloudFront reaches it over the top of the region
-        services.append(("S3", [b.split("/")[0] + ": " + b.split("/")[-1] for b in m.buckets[:3]]
-                         + ([f"+{len(m.buckets) - 3} more"] if len(m.buckets) > 3 else []), COLOURS["service"]))
+        services.append(
+            (
+                "S3",
+                [b.split("/")[0] + ": " + b.split("/")[-1] for b in m.buckets[:3]]
+                + ([f"+{len(m.buckets) - 3} more"] if len(m.buckets) > 3 else []),
+                COLOURS["service"],
+            )
+        )
     if m.waf:
         services.append(("AWS WAF", ["web ACL on the ALB", "managed rules + rate limit"], COLOURS["edge"]))
     if m.kms_keys or m.secrets:
         parts = [f"{m.kms_keys} KMS key(s)" if m.kms_keys else "", f"{m.secrets} secret(s)" if m.secrets else ""]
-        services.append(("KMS / Secrets Manager" if m.secrets else "KMS", [", ".join(filter(None, parts))],
-                         COLOURS["service"]))
-    services.append(("CloudWatch", [f"{m.log_groups} log group(s)"]
-                     + ([f"{m.alarms} alarm(s), {m.dashboards} dashboard(s)"] if m.has_monitoring else []),
-                     COLOURS["service"]))
+        services.append(
+            ("KMS / Secrets Manager" if m.secrets else "KMS", [", ".join(filter(None, parts))], COLOURS["service"])
+        )
+    services.append(
+        (
+            "CloudWatch",
+            [f"{m.log_groups} log group(s)"]
+            + ([f"{m.alarms} alarm(s), {m.dashboards} dashboard(s)"] if m.has_monitoring else []),
+            COLOURS["service"],
+        )
+    )
     if m.topics:
         services.append(("SNS", [f"{m.topics} alarm topic(s) -> e-mail"], COLOURS["service"]))
     service_y = [vpc_y]
@@ -322,21 +399,39 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     app_box: Box | None = None
     if m.alb:
         alb_box = (inner_x, row_y["public"] + 22, inner_w, 46)
-        svg.box(*alb_box, "Application Load Balancer" + (" + WAF" if m.waf else ""),
-                [", ".join(m.listeners) + (" · Route 53 alias" if m.dns_record else "")], "#c8e6c9")
+        svg.box(
+            *alb_box,
+            "Application Load Balancer" + (" + WAF" if m.waf else ""),
+            [", ".join(m.listeners) + (" · Route 53 alias" if m.dns_record else "")],
+            "#c8e6c9",
+        )
     for az in m.nat_azs:
         i = m.azs.index(az) if az in m.azs else 0
         x = lane_x0 + i * (lane_w + lane_gap) + lane_w / 2 - 60
         svg.box(x, row_y["public"] + 80, 120, 40, "NAT gateway", [], "#dcedc8")
     if m.app:
         app_box = (inner_x, row_y["private-app"] + 24, inner_w, 62)
-        svg.box(*app_box, "App servers: Auto Scaling group",
-                [f"{m.instance_type} · min {m.app[0]} / desired {m.app[1]} / max {m.app[2]}",
-                 "IMDSv2 · encrypted gp3 · SSM, no SSH"], "#bbdefb")
+        svg.box(
+            *app_box,
+            "App servers: Auto Scaling group",
+            [
+                f"{m.instance_type} · min {m.app[0]} / desired {m.app[1]} / max {m.app[2]}",
+                "IMDSv2 · encrypted gp3 · SSM, no SSH",
+            ],
+            "#bbdefb",
+        )
     data_boxes: list[tuple[Box, str]] = []  # (box, protocol)
-    columns = [c for c in (
-        [("RDS " + ("Aurora cluster" if db.cluster else "database"), _db_lines(db), "SQL (TLS)") for db in m.databases],
-        [("ElastiCache", _cache_lines(cache), "Redis (TLS)") for cache in m.caches]) if c]
+    columns = [
+        c
+        for c in (
+            [
+                ("RDS " + ("Aurora cluster" if db.cluster else "database"), _db_lines(db), "SQL (TLS)")
+                for db in m.databases
+            ],
+            [("ElastiCache", _cache_lines(cache), "Redis (TLS)") for cache in m.caches],
+        )
+        if c
+    ]
     col_w = (inner_w - 20 * (len(columns) - 1)) / max(len(columns), 1)
     for c, column in enumerate(columns):
         for r, (title, lines, protocol) in enumerate(column):
@@ -352,7 +447,7 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     svg.text(vpc_x + 12, vpc_y + vpc_h - 14, " · ".join(footer), 11, fill="#455a64")
 
     # services column
-    for (title, lines, fill), sy in zip(services, service_y):
+    for (title, lines, fill), sy in zip(services, service_y, strict=False):  # more rows than services
         svg.box(side_x, sy, side_w, 30 + 14 * len(lines), title, lines, fill)
 
     # users and the edge, left of the region
@@ -364,12 +459,23 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
         svg.arrow([(80, users[1]), (80, cdn[1] + 46)], COLOURS["flow"], "HTTPS")
         if "S3" in [s[0] for s in services]:
             top = region_y - 10
-            svg.arrow([(140, cdn[1] + 23), (160, cdn[1] + 23), (160, top), (side_x + side_w / 2, top),
-                       (side_x + side_w / 2, service_y[0])], COLOURS["flow"], "origin access control", label_at=2)
+            svg.arrow(
+                [
+                    (140, cdn[1] + 23),
+                    (160, cdn[1] + 23),
+                    (160, top),
+                    (side_x + side_w / 2, top),
+                    (side_x + side_w / 2, service_y[0]),
+                ],
+                COLOURS["flow"],
+                "origin access control",
+                label_at=2,
+            )
     if alb_box:
         https = any(item.startswith("HTTPS") for item in m.listeners)
-        svg.arrow([(140, users[1] + 23), (alb_box[0], users[1] + 23)], COLOURS["flow"],
-                  "HTTPS 443" if https else "HTTP 80")
+        svg.arrow(
+            [(140, users[1] + 23), (alb_box[0], users[1] + 23)], COLOURS["flow"], "HTTPS 443" if https else "HTTP 80"
+        )
     # vertical flows run through the gaps between AZ lanes, clear of the per-AZ NAT gateways
     gap_x = lane_x0 + lane_w + lane_gap / 2 if lanes > 1 else lane_x0 + lane_w - 20
     if alb_box and app_box:
@@ -381,29 +487,40 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
         for az in sorted(set(m.nat_azs)):  # each AZ's app subnets leave through their NAT
             lane = m.azs.index(az) if az in m.azs else 0
             nat_x = lane_x0 + lane * (lane_w + lane_gap) + lane_w / 2
-            svg.arrow([(nat_x, app_box[1]), (nat_x, row_y["public"] + 120)], COLOURS["egress"],
-                      "egress" if lane == 0 else "", dash=True)
+            svg.arrow(
+                [(nat_x, app_box[1]), (nat_x, row_y["public"] + 120)],
+                COLOURS["egress"],
+                "egress" if lane == 0 else "",
+                dash=True,
+            )
     # everything reports to CloudWatch; alarms notify SNS
-    cw = next(sy for (title, _, _), sy in zip(services, service_y) if title == "CloudWatch")
+    cw = next(sy for (title, _, _), sy in zip(services, service_y, strict=False) if title == "CloudWatch")
     svg.arrow([(vpc_x + vpc_w, cw + 20), (side_x, cw + 20)], COLOURS["monitor"], "", dash=True)
     if m.topics:
-        sns = next(sy for (title, _, _), sy in zip(services, service_y) if title == "SNS")
-        svg.arrow([(side_x + side_w / 2, cw + 30 + 14 * (2 if m.has_monitoring else 1)), (side_x + side_w / 2, sns)],
-                  COLOURS["monitor"], "alarms")
+        sns = next(sy for (title, _, _), sy in zip(services, service_y, strict=False) if title == "SNS")
+        svg.arrow(
+            [(side_x + side_w / 2, cw + 30 + 14 * (2 if m.has_monitoring else 1)), (side_x + side_w / 2, sns)],
+            COLOURS["monitor"],
+            "alarms",
+        )
     if m.waf and alb_box:
-        waf = next(sy for (title, _, _), sy in zip(services, service_y) if title == "AWS WAF")
+        waf = next(sy for (title, _, _), sy in zip(services, service_y, strict=False) if title == "AWS WAF")
         svg.arrow([(side_x, waf + 22), (alb_box[0] + alb_box[2], alb_box[1] + 23)], COLOURS["monitor"], dash=True)
     return region_y + region_h + 20
 
 
 def _stage_rows(models: list[StageModel]) -> tuple[list[str], list[list[str]]]:
-    headers = ["stage", "AZs", "NAT gateways", "app (min/desired/max)", "load balancer", "database",
-               "cache", "alarms"]
+    headers = ["stage", "AZs", "NAT gateways", "app (min/desired/max)", "load balancer", "database", "cache", "alarms"]
     rows = []
     for m in models:
-        db = "; ".join(f"{d.engine} {d.instance_class}{' Multi-AZ' if d.multi_az else ''}"
-                       f"{f' +{d.replicas} replica' + ('s' if d.replicas > 1 else '') if d.replicas else ''}"
-                       for d in m.databases) or "-"
+        db = (
+            "; ".join(
+                f"{d.engine} {d.instance_class}{' Multi-AZ' if d.multi_az else ''}"
+                f"{f' +{d.replicas} replica' + ('s' if d.replicas > 1 else '') if d.replicas else ''}"
+                for d in m.databases
+            )
+            or "-"
+        )
         cache = "; ".join(f"{c.engine} {c.node_type} x{c.nodes}" for c in m.caches) or "-"
         app = f"{m.instance_type} {m.app[0]}/{m.app[1]}/{m.app[2]}" if m.app else "-"
         lb = (", ".join(m.listeners) + (" + WAF" if m.waf else "")) if m.alb else "-"
@@ -419,7 +536,7 @@ def _draw_table(svg: Svg, models: list[StageModel], top: int) -> int:
     y = top + 16
     for r, row in enumerate([headers, *rows]):
         x = x0
-        for text, w in zip(row, widths):
+        for text, w in zip(row, widths, strict=True):
             svg.rect(x, y, w, 24, "#eceff1" if r == 0 else "#ffffff", rx=0, sw=0.8)
             svg.text(x + 5, y + 16, text, 11, "bold" if r == 0 else "normal")
             x += w
@@ -428,8 +545,11 @@ def _draw_table(svg: Svg, models: list[StageModel], top: int) -> int:
 
 
 def _draw_legend(svg: Svg, top: int) -> int:
-    items = [(COLOURS["flow"], False, "request flow"), (COLOURS["egress"], True, "outbound via NAT"),
-             (COLOURS["monitor"], True, "logs, metrics, alarms")]
+    items = [
+        (COLOURS["flow"], False, "request flow"),
+        (COLOURS["egress"], True, "outbound via NAT"),
+        (COLOURS["monitor"], True, "logs, metrics, alarms"),
+    ]
     x = 20
     for colour, dash, label in items:
         svg.arrow([(x, top), (x + 40, top)], colour, dash=dash)
@@ -445,10 +565,16 @@ def render(stacks: dict[str, dict[str, Any]]) -> str:
         raise ValueError("no stage stacks to draw (expected digital-booking-<stage> stacks)")
     detailed = next((m for m in models if m.stage == "prod"), models[-1])
     svg = Svg()
-    svg.text(20, 28, f"Digital Booking platform: stage {detailed.stage} in full, every stage in the table below",
-             17, "bold")
-    svg.text(20, 46, "Generated from the synthesized Terraform by `make diagram` (tools/diagram.py); do not edit.",
-             11, fill="#607d8b")
+    svg.text(
+        20, 28, f"Digital Booking platform: stage {detailed.stage} in full, every stage in the table below", 17, "bold"
+    )
+    svg.text(
+        20,
+        46,
+        "Generated from the synthesized Terraform by `make diagram` (tools/diagram.py); do not edit.",
+        11,
+        fill="#607d8b",
+    )
     y = _draw_stage(svg, detailed, 76)
     y = _draw_legend(svg, y + 10)
     y = _draw_table(svg, models, y + 24)
@@ -459,13 +585,18 @@ def synthesized_stacks(synth_dir: Path | None = None) -> dict[str, dict[str, Any
     """Stacks from an existing ``cdktf.out``, or from a fresh synth of every stage into a temp dir."""
     if synth_dir is None:
         import os
+
         os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
         from stacks.app import build_app
+
         with tempfile.TemporaryDirectory() as outdir:
             build_app(outdir=outdir).synth()
             return synthesized_stacks(Path(outdir))
-    return {d.name: json.loads((d / "cdk.tf.json").read_text())
-            for d in sorted((synth_dir / "stacks").iterdir()) if (d / "cdk.tf.json").is_file()}
+    return {
+        d.name: json.loads((d / "cdk.tf.json").read_text())
+        for d in sorted((synth_dir / "stacks").iterdir())
+        if (d / "cdk.tf.json").is_file()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,9 +29,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any
 
 from tools import terraform_cli
 
@@ -48,23 +49,88 @@ ACCOUNT_ID = "123456789012"
 #: emulator: every service the stacks use, plus the ones the coming tiers use. Any service not
 #: listed would go to real AWS, so ``tests/tools/test_emulator.py`` checks every resource type
 #: of every synthesized stack against :data:`RESOURCE_SERVICES`.
-SERVICES = ("acm", "appautoscaling", "autoscaling", "cloudfront", "cloudtrail", "cloudwatch", "dynamodb", "ec2",
-            "elasticache", "elb", "elbv2", "events", "firehose", "iam", "kms", "lambda", "logs", "rds", "route53",
-            "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2")
+SERVICES = (
+    "acm",
+    "appautoscaling",
+    "autoscaling",
+    "cloudfront",
+    "cloudtrail",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "elasticache",
+    "elb",
+    "elbv2",
+    "events",
+    "firehose",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+    "wafv2",
+)
 
 #: Resource/data-source type prefix (after ``aws_``) -> provider endpoint, longest prefix wins.
 RESOURCE_SERVICES = {
-    "acm": "acm", "appautoscaling": "appautoscaling", "autoscaling": "autoscaling", "caller_identity": "sts",
-    "cloudfront": "cloudfront", "cloudtrail": "cloudtrail", "cloudwatch_dashboard": "cloudwatch",
-    "cloudwatch_metric_alarm": "cloudwatch", "cloudwatch_composite_alarm": "cloudwatch",
-    "cloudwatch_log": "logs", "cloudwatch_event": "events", "db": "rds", "rds": "rds", "default": "ec2",
-    "dynamodb": "dynamodb", "ebs": "ec2", "ec2": "ec2", "egress_only": "ec2", "eip": "ec2", "elasticache": "elasticache",
-    "elb": "elb", "lb": "elbv2", "alb": "elbv2", "flow_log": "ec2", "iam": "iam", "instance": "ec2",
-    "internet_gateway": "ec2", "key_pair": "ec2", "kinesis_firehose": "firehose", "kms": "kms", "lambda": "lambda",
-    "launch_template": "ec2", "main_route_table": "ec2", "nat_gateway": "ec2", "network": "ec2", "region": "ec2",
-    "availability_zones": "ec2", "ami": "ec2", "partition": "sts", "route": "ec2", "route53": "route53",
-    "s3": "s3", "secretsmanager": "secretsmanager", "security_group": "ec2", "sns": "sns", "sqs": "sqs",
-    "ssm": "ssm", "subnet": "ec2", "vpc": "ec2", "wafv2": "wafv2", "elb_service_account": "elb",
+    "acm": "acm",
+    "appautoscaling": "appautoscaling",
+    "autoscaling": "autoscaling",
+    "caller_identity": "sts",
+    "cloudfront": "cloudfront",
+    "cloudtrail": "cloudtrail",
+    "cloudwatch_dashboard": "cloudwatch",
+    "cloudwatch_metric_alarm": "cloudwatch",
+    "cloudwatch_composite_alarm": "cloudwatch",
+    "cloudwatch_log": "logs",
+    "cloudwatch_event": "events",
+    "db": "rds",
+    "rds": "rds",
+    "default": "ec2",
+    "dynamodb": "dynamodb",
+    "ebs": "ec2",
+    "ec2": "ec2",
+    "egress_only": "ec2",
+    "eip": "ec2",
+    "elasticache": "elasticache",
+    "elb": "elb",
+    "lb": "elbv2",
+    "alb": "elbv2",
+    "flow_log": "ec2",
+    "iam": "iam",
+    "instance": "ec2",
+    "internet_gateway": "ec2",
+    "key_pair": "ec2",
+    "kinesis_firehose": "firehose",
+    "kms": "kms",
+    "lambda": "lambda",
+    "launch_template": "ec2",
+    "main_route_table": "ec2",
+    "nat_gateway": "ec2",
+    "network": "ec2",
+    "region": "ec2",
+    "availability_zones": "ec2",
+    "ami": "ec2",
+    "partition": "sts",
+    "route": "ec2",
+    "route53": "route53",
+    "s3": "s3",
+    "secretsmanager": "secretsmanager",
+    "security_group": "ec2",
+    "sns": "sns",
+    "sqs": "sqs",
+    "ssm": "ssm",
+    "subnet": "ec2",
+    "vpc": "ec2",
+    "wafv2": "wafv2",
+    "elb_service_account": "elb",
 }
 
 
@@ -102,18 +168,27 @@ class MotoServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         if self.process is not None:
             return self
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         # MOTO_IAM_LOAD_MANAGED_POLICIES: AWS managed policies (AmazonSSMManagedInstanceCore...) exist, as in AWS.
-        env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ALLOW_NONEXISTENT_REGION": "true",
-               "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        env = {
+            **os.environ,
+            **FAKE_CREDENTIALS,
+            "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        }
         # `python -m moto.server` of this interpreter: works wherever moto[server] is installed.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         log.close()
         try:
             self.wait_ready()
@@ -127,8 +202,9 @@ class MotoServer:
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
-                raise EmulatorError(f"moto server exited early (code {self.process and self.process.returncode}):\n"
-                                    f"{self.log_tail()}")
+                raise EmulatorError(
+                    f"moto server exited early (code {self.process and self.process.returncode}):\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2) as response:
                     if response.status == 200:
@@ -161,11 +237,12 @@ class MotoServer:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __del__(self) -> None:  # last resort; `with` is the way
@@ -179,9 +256,13 @@ class MotoServer:
 def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> dict[str, Any]:
     """AWS provider arguments that send every listed service to ``endpoint`` with fake credentials."""
     return {
-        "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        "skip_credentials_validation": True, "skip_requesting_account_id": True, "skip_metadata_api_check": "true",
-        "skip_region_validation": True, "s3_use_path_style": True,
+        "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+        "s3_use_path_style": True,
         # The emulator never throttles: an error is an emulator limit, fail fast instead of retrying.
         "max_retries": 2,
         "endpoints": [{service: endpoint for service in services}],
@@ -191,25 +272,36 @@ def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> di
 def s3_backend_override(backend: Mapping[str, Any], endpoint: str) -> dict[str, Any]:
     """A stack's own ``s3`` backend settings (bucket, key, table, use_lockfile...) aimed at the emulator."""
     settings = dict(backend)
-    settings.update({
-        "endpoints": {"s3": endpoint, "dynamodb": endpoint, "sts": endpoint, "iam": endpoint},
-        "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        "skip_credentials_validation": True, "skip_requesting_account_id": True, "skip_metadata_api_check": True,
-        "skip_region_validation": True, "use_path_style": True,
-    })
+    settings.update(
+        {
+            "endpoints": {"s3": endpoint, "dynamodb": endpoint, "sts": endpoint, "iam": endpoint},
+            "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+            "use_path_style": True,
+        }
+    )
     return settings
 
 
-def override_document(endpoint: str, state_path: Path | None = None,
-                      s3_backend: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def override_document(
+    endpoint: str, state_path: Path | None = None, s3_backend: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The override file's content: provider at the emulator; backend local (default) or S3-at-emulator."""
-    backend = ({"s3": s3_backend_override(s3_backend, endpoint)} if s3_backend is not None
-               else {"local": {"path": str(state_path or "terraform.tfstate")}})
+    backend = (
+        {"s3": s3_backend_override(s3_backend, endpoint)}
+        if s3_backend is not None
+        else {"local": {"path": str(state_path or "terraform.tfstate")}}
+    )
     return {"terraform": {"backend": backend}, "provider": {"aws": provider_settings(endpoint)}}
 
 
-def write_override(stack_dir: Path, endpoint: str, state_path: Path | None = None,
-                   s3_backend: Mapping[str, Any] | None = None) -> Path:
+def write_override(
+    stack_dir: Path, endpoint: str, state_path: Path | None = None, s3_backend: Mapping[str, Any] | None = None
+) -> Path:
     """Write :data:`OVERRIDE_FILE` into ``stack_dir``. Terraform merges it over ``cdk.tf.json``:
     the provider block gains the emulator settings (default tags stay), the backend is replaced."""
     path = Path(stack_dir) / OVERRIDE_FILE
@@ -222,50 +314,67 @@ def copy_stack(source_dir: Path, dest_dir: Path) -> Path:
     dest_dir = Path(dest_dir)
     if dest_dir.exists():
         shutil.rmtree(dest_dir)
-    shutil.copytree(source_dir, dest_dir, ignore=shutil.ignore_patterns(
-        ".terraform", "*.tfstate", "*.tfstate.backup", "tfplan", OVERRIDE_FILE))
+    shutil.copytree(
+        source_dir,
+        dest_dir,
+        ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.backup", "tfplan", OVERRIDE_FILE),
+    )
     return dest_dir
 
 
 def terraform_env(endpoint: str | None = None) -> dict[str, str]:
     """Extra environment for terraform runs against the emulator: fake keys (they win over any profile), no IMDS."""
-    env = {**FAKE_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": os.environ.get("AWS_REGION", "eu-west-1")}
+    env = {
+        **FAKE_CREDENTIALS,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
+    }
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint  # anything the override misses (e.g. local-exec aws cli) stays local
     return env
 
 
-def terraform(stack_dir: Path, args: list[str], endpoint: str | None = None, check: bool = True,
-              timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+def terraform(
+    stack_dir: Path, args: list[str], endpoint: str | None = None, check: bool = True, timeout: float = 1800
+) -> subprocess.CompletedProcess[str]:
     """``terraform <args>`` in ``stack_dir`` through :func:`tools.terraform_cli.run` (offline CLI config)."""
-    return terraform_cli.run(args, cwd=Path(stack_dir), extra_env=terraform_env(endpoint), check=check,
-                             timeout=timeout)
+    return terraform_cli.run(args, cwd=Path(stack_dir), extra_env=terraform_env(endpoint), check=check, timeout=timeout)
 
 
 def init(stack_dir: Path, endpoint: str) -> None:
     terraform(stack_dir, ["init", "-input=false", "-no-color", "-reconfigure"], endpoint)
 
 
-def apply(stack_dir: Path, endpoint: str, extra_args: list[str] | None = None,
-          check: bool = True) -> subprocess.CompletedProcess[str]:
-    return terraform(stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color", *(extra_args or [])],
-                     endpoint, check=check)
+def apply(
+    stack_dir: Path, endpoint: str, extra_args: list[str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return terraform(
+        stack_dir, ["apply", "-auto-approve", "-input=false", "-no-color", *(extra_args or [])], endpoint, check=check
+    )
 
 
 def plan(stack_dir: Path, endpoint: str, extra_args: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     """``terraform plan -detailed-exitcode``: returncode 0 = no changes, 2 = changes (never raises on 2)."""
-    result = terraform(stack_dir, ["plan", "-input=false", "-no-color", "-detailed-exitcode", *(extra_args or [])],
-                       endpoint, check=False)
+    result = terraform(
+        stack_dir,
+        ["plan", "-input=false", "-no-color", "-detailed-exitcode", *(extra_args or [])],
+        endpoint,
+        check=False,
+    )
     if result.returncode not in (0, 2):
-        raise RuntimeError(f"terraform plan failed in {stack_dir} (exit {result.returncode}):\n"
-                           f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"terraform plan failed in {stack_dir} (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 
-def destroy(stack_dir: Path, endpoint: str, extra_args: list[str] | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-    return terraform(stack_dir, ["destroy", "-auto-approve", "-input=false", "-no-color", *(extra_args or [])],
-                     endpoint, check=check)
+def destroy(
+    stack_dir: Path, endpoint: str, extra_args: list[str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return terraform(
+        stack_dir, ["destroy", "-auto-approve", "-input=false", "-no-color", *(extra_args or [])], endpoint, check=check
+    )
 
 
 def outputs(stack_dir: Path, endpoint: str) -> dict[str, Any]:

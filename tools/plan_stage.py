@@ -27,11 +27,10 @@ import argparse
 import configparser
 import json
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from tools import emulator, plan_summary, terraform_cli
 
@@ -53,8 +52,17 @@ export the keys; or set {instance}=1 on an EC2 host with an instance profile.
 To run it against the local emulator (moto) instead, no AWS account needed:
   {emulator}=start make {command_short} STAGE={stage}"""
 
-_PROFILE_KEYS = ("aws_access_key_id", "sso_session", "sso_start_url", "credential_process", "role_arn",
-                 "web_identity_token_file", "source_profile", "credential_source", "login_session")
+_PROFILE_KEYS = (
+    "aws_access_key_id",
+    "sso_session",
+    "sso_start_url",
+    "credential_process",
+    "role_arn",
+    "web_identity_token_file",
+    "source_profile",
+    "credential_source",
+    "login_session",
+)
 
 
 def _profiles(path: Path, config_file: bool) -> dict[str, dict[str, str]]:
@@ -100,9 +108,14 @@ def no_credentials_message(command: str, stage: str, env: Mapping[str, str] | No
     env = os.environ if env is None else env
     home = Path(env.get("HOME", str(Path.home())))
     return NO_CREDENTIALS.format(
-        command=f"make {command}", command_short=command, stage=stage, instance=INSTANCE_PROFILE_VARIABLE,
-        emulator=EMULATOR_VARIABLE, config=env.get("AWS_CONFIG_FILE", home / ".aws" / "config"),
-        credentials=env.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials"))
+        command=f"make {command}",
+        command_short=command,
+        stage=stage,
+        instance=INSTANCE_PROFILE_VARIABLE,
+        emulator=EMULATOR_VARIABLE,
+        config=env.get("AWS_CONFIG_FILE", home / ".aws" / "config"),
+        credentials=env.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials"),
+    )
 
 
 def stack_dir(stage: str, out_dir: Path = OUT_DIR) -> Path:
@@ -150,21 +163,31 @@ def plan(stage: str, endpoint: str | None) -> int:
     if _stream([terraform, "init", "-input=false", "-reconfigure", "-no-color"], directory, extra):
         print("error: terraform init failed (see above)", file=sys.stderr)
         return 1
-    code = _stream([terraform, "plan", "-input=false", "-lock-timeout=60s", "-out=tfplan", "-detailed-exitcode"],
-                   directory, extra)
+    code = _stream(
+        [terraform, "plan", "-input=false", "-lock-timeout=60s", "-out=tfplan", "-detailed-exitcode"], directory, extra
+    )
     if code == 1:
         print("error: terraform plan failed (see above)", file=sys.stderr)
         return 1
-    shown = subprocess.run([terraform, "show", "-json", "tfplan"], cwd=directory, env=_env(extra), text=True,
-                           capture_output=True, stdin=subprocess.DEVNULL, check=True)
+    shown = subprocess.run(
+        [terraform, "show", "-json", "tfplan"],
+        cwd=directory,
+        env=_env(extra),
+        text=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    )
     (directory / "plan.json").write_text(shown.stdout)
     summary = plan_summary.summarize(json.loads(shown.stdout), stage, plan_summary._state_names())
     (directory / "plan-summary.md").write_text(summary.render())
     print(f"\n==> {summary.headline().replace('**', '')}")
     for change in summary.stateful_losses:
         print(f"    !! STATEFUL {change.action.upper()}: {change.address} ({change.kind})")
-    print(f"    plan: {(directory / 'tfplan').relative_to(PROJECT_DIR)}, "
-          f"comment: {(directory / 'plan-summary.md').relative_to(PROJECT_DIR)}")
+    print(
+        f"    plan: {(directory / 'tfplan').relative_to(PROJECT_DIR)}, "
+        f"comment: {(directory / 'plan-summary.md').relative_to(PROJECT_DIR)}"
+    )
     return 0
 
 
@@ -176,13 +199,31 @@ def diff(stage: str, endpoint: str | None) -> int:
     directory = synth(stage)
     extra = prepare(directory, stage, endpoint)
     if endpoint:  # cdktf diff keeps the existing .terraform: make it follow the override's backend
-        if _stream([terraform_cli.terraform_binary(), "init", "-input=false", "-reconfigure", "-no-color"],
-                   directory, extra):
+        if _stream(
+            [terraform_cli.terraform_binary(), "init", "-input=false", "-reconfigure", "-no-color"], directory, extra
+        ):
             return 1
-    extra.update({"CDKTF_DISABLE_PLUGIN_CACHE_ENV": "true", "CHECKPOINT_DISABLE": "1",
-                  "DIGITAL_BOOKING_STAGES": stage, "CI": os.environ.get("CI", "1")})
-    return _stream([str(cdktf), "diff", f"digital-booking-{stage}", "--skip-synth", "--skip-provider-lock",
-                    "--app", f"{sys.executable} main.py"], PROJECT_DIR, extra)
+    extra.update(
+        {
+            "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "true",
+            "CHECKPOINT_DISABLE": "1",
+            "DIGITAL_BOOKING_STAGES": stage,
+            "CI": os.environ.get("CI", "1"),
+        }
+    )
+    return _stream(
+        [
+            str(cdktf),
+            "diff",
+            f"digital-booking-{stage}",
+            "--skip-synth",
+            "--skip-provider-lock",
+            "--app",
+            f"{sys.executable} main.py",
+        ],
+        PROJECT_DIR,
+        extra,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 #: Resource types whose destruction loses data (or makes data unreadable: a KMS key), with the
 #: word used in the comment. Prefix entries end in ``*`` (every ``aws_efs_...`` type).
@@ -59,8 +60,16 @@ MARKER = "<!-- digital-booking-plan:{stage} -->"
 #: GitHub refuses comments over 65,536 characters; lists are cut well before that.
 MAX_LISTED = 200
 
-_SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "read": "<=", "forget": "forget",
-           "import": "<- import", "move": "move"}
+_SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "delete": "-",
+    "replace": "-/+",
+    "read": "<=",
+    "forget": "forget",
+    "import": "<- import",
+    "move": "move",
+}
 
 
 @dataclass(frozen=True)
@@ -147,8 +156,11 @@ class PlanSummary:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action not in ("no-op", "read") for c in self.changes) or bool(self.output_changes) \
+        return (
+            any(c.action not in ("no-op", "read") for c in self.changes)
+            or bool(self.output_changes)
             or bool(self.moved)
+        )
 
     # ---- rendering -------------------------------------------------------------------------
     def headline(self) -> str:
@@ -169,13 +181,20 @@ class PlanSummary:
     def render(self) -> str:
         lines = [MARKER.format(stage=self.stage), f"## Terraform plan: `{self.stage}`", ""]
         if self.errored:
-            lines += ["> [!WARNING]", "> **The plan errored**: what follows is only what terraform planned before "
-                      "the error. Read the job log.", ""]
+            lines += [
+                "> [!WARNING]",
+                "> **The plan errored**: what follows is only what terraform planned before "
+                "the error. Read the job log.",
+                "",
+            ]
         losses = self.stateful_losses
         if losses:
-            lines += ["> [!CAUTION]",
-                      f"> **:rotating_light: {len(losses)} stateful resource(s) would be DESTROYED or REPLACED: "
-                      "data may be lost.** Check backups/snapshots before merging.", ">"]
+            lines += [
+                "> [!CAUTION]",
+                f"> **:rotating_light: {len(losses)} stateful resource(s) would be DESTROYED or REPLACED: "
+                "data may be lost.** Check backups/snapshots before merging.",
+                ">",
+            ]
             lines += [f"> - **{c.action.upper()}** `{c.address}` ({c.kind}){_why(c)}" for c in losses]
             lines.append("")
         if not self.has_changes:
@@ -185,16 +204,21 @@ class PlanSummary:
         destructive = self.destructive
         if destructive:
             lines += ["### Destroyed or replaced", "", "| action | resource | why |", "| --- | --- | --- |"]
-            lines += [f"| {'**' + c.action + '**' if c.stateful_loss else c.action} | `{c.address}`"
-                      f"{' (' + c.kind + ')' if c.kind else ''} | {_why(c, table=True) or ' '} |"
-                      for c in destructive[:MAX_LISTED]]
+            lines += [
+                f"| {'**' + c.action + '**' if c.stateful_loss else c.action} | `{c.address}`"
+                f"{' (' + c.kind + ')' if c.kind else ''} | {_why(c, table=True) or ' '} |"
+                for c in destructive[:MAX_LISTED]
+            ]
             lines += _cut(len(destructive)) + [""]
         for title, wanted in (("Updated in place", "update"), ("Created", "create"), ("Forgotten", "forget")):
             group = sorted((c for c in self.changes if c.action == wanted), key=lambda c: c.address)
             if group:
                 lines += [f"<details><summary>{title}: {len(group)}</summary>", ""]
-                lines += [f"- `{_SYMBOL[wanted]}` `{c.address}`{' (import)' if c.importing else ''}"
-                          f"{_attributes(c) if wanted == 'update' else ''}" for c in group[:MAX_LISTED]]
+                lines += [
+                    f"- `{_SYMBOL[wanted]}` `{c.address}`{' (import)' if c.importing else ''}"
+                    f"{_attributes(c) if wanted == 'update' else ''}"
+                    for c in group[:MAX_LISTED]
+                ]
                 lines += _cut(len(group)) + ["", "</details>", ""]
         if self.moved:
             lines += [f"<details><summary>Moved: {len(self.moved)}</summary>", ""]
@@ -209,17 +233,23 @@ class PlanSummary:
 
 def _why(change: Change, table: bool = False) -> str:
     if change.action == "delete":
-        reason = {"delete_because_no_resource_config": "removed from the code",
-                  "delete_because_count_index": "count reduced", "delete_because_each_key": "for_each key removed",
-                  "delete_because_no_module": "module removed",
-                  "delete_because_wrong_repetition": "count/for_each changed"}.get(change.reason, change.reason)
+        reason = {
+            "delete_because_no_resource_config": "removed from the code",
+            "delete_because_count_index": "count reduced",
+            "delete_because_each_key": "for_each key removed",
+            "delete_because_no_module": "module removed",
+            "delete_because_wrong_repetition": "count/for_each changed",
+        }.get(change.reason, change.reason)
         text = reason or "destroyed"
     else:
         if change.replace_paths:
             text = "forces replacement: " + ", ".join(f"`{p}`" for p in change.replace_paths)
         else:
-            text = {"replace_because_tainted": "tainted", "replace_by_request": "`-replace` requested",
-                    "replace_by_triggers": "replace_triggered_by"}.get(change.reason, change.reason or "replaced")
+            text = {
+                "replace_because_tainted": "tainted",
+                "replace_by_request": "`-replace` requested",
+                "replace_by_triggers": "replace_triggered_by",
+            }.get(change.reason, change.reason or "replaced")
     return text if table else f": {text}"
 
 
@@ -283,18 +313,26 @@ def summarize(plan: dict[str, Any], stage: str, state_names: Iterable[str] = ())
     if "resource_changes" not in plan and "planned_values" not in plan and "format_version" not in plan:
         raise ValueError("not a terraform plan JSON (expected the output of `terraform show -json <planfile>`)")
     names = frozenset(n for n in state_names if n)
-    summary = PlanSummary(stage=stage, terraform_version=plan.get("terraform_version", ""),
-                          errored=bool(plan.get("errored", False)))
+    summary = PlanSummary(
+        stage=stage, terraform_version=plan.get("terraform_version", ""), errored=bool(plan.get("errored", False))
+    )
     for resource in plan.get("resource_changes") or []:
         if resource.get("mode", "managed") != "managed":
             continue  # data sources are read, never changed
         change = resource.get("change", {})
-        summary.changes.append(Change(
-            address=resource["address"], type=resource["type"], action=_action(change.get("actions", ["no-op"])),
-            replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
-            reason=resource.get("action_reason", ""), previous_address=resource.get("previous_address", ""),
-            importing=bool(change.get("importing")), is_state_store=_is_state_store(resource, names),
-            changed_attributes=_changed_attributes(change) if change.get("actions") == ["update"] else ()))
+        summary.changes.append(
+            Change(
+                address=resource["address"],
+                type=resource["type"],
+                action=_action(change.get("actions", ["no-op"])),
+                replace_paths=tuple(_path_text(p) for p in change.get("replace_paths") or []),
+                reason=resource.get("action_reason", ""),
+                previous_address=resource.get("previous_address", ""),
+                importing=bool(change.get("importing")),
+                is_state_store=_is_state_store(resource, names),
+                changed_attributes=_changed_attributes(change) if change.get("actions") == ["update"] else (),
+            )
+        )
     for name, output in (plan.get("output_changes") or {}).items():
         action = _action(output.get("actions", ["no-op"]))
         if action != "no-op":
@@ -305,15 +343,23 @@ def summarize(plan: dict[str, Any], stage: str, state_names: Iterable[str] = ())
 def failure_comment(stage: str, log_url: str = "") -> str:
     """The comment that replaces a stage's previous one when its plan could not be made."""
     where = f"the [job log]({log_url})" if log_url else "the job log"
-    return "\n".join([MARKER.format(stage=stage), f"## Terraform plan: `{stage}`", "", "> [!WARNING]",
-                      f"> **The plan failed**: no plan for this commit. See {where}. An earlier plan comment "
-                      "no longer applies.", ""])
+    return "\n".join(
+        [
+            MARKER.format(stage=stage),
+            f"## Terraform plan: `{stage}`",
+            "",
+            "> [!WARNING]",
+            f"> **The plan failed**: no plan for this commit. See {where}. An earlier plan comment no longer applies.",
+            "",
+        ]
+    )
 
 
 def _state_names() -> list[str]:
     """The state bucket and lock table named in ``environments/_state.toml`` (empty if unreadable)."""
     try:
         from environments import load_state_backend
+
         settings = load_state_backend()
     except Exception:  # noqa: BLE001 - the summary must still render without the stage files
         return []
@@ -325,10 +371,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("plan_json", nargs="?", help="output of `terraform show -json <planfile>` ('-' reads stdin)")
     parser.add_argument("--stage", required=True, help="stage name shown in the comment and its marker")
     parser.add_argument("--output", "-o", help="write the Markdown here instead of stdout")
-    parser.add_argument("--fail-on-stateful-loss", action="store_true",
-                        help="exit 3 when a stateful resource would be destroyed or replaced")
-    parser.add_argument("--plan-failed", metavar="LOG_URL", nargs="?", const="",
-                        help="write the 'plan failed' comment instead (no plan JSON), linking LOG_URL")
+    parser.add_argument(
+        "--fail-on-stateful-loss",
+        action="store_true",
+        help="exit 3 when a stateful resource would be destroyed or replaced",
+    )
+    parser.add_argument(
+        "--plan-failed",
+        metavar="LOG_URL",
+        nargs="?",
+        const="",
+        help="write the 'plan failed' comment instead (no plan JSON), linking LOG_URL",
+    )
     args = parser.parse_args(argv)
     if args.plan_failed is not None:
         _write(failure_comment(args.stage, args.plan_failed), args.output)

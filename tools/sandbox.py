@@ -26,9 +26,10 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tools import emulator
 
@@ -37,13 +38,13 @@ from tools import emulator
 #: still matters and that nothing else is left out).
 UNSUPPORTED: dict[str, str] = {
     "aws_elasticache_replication_group": "moto 5.2.5 fails on ElastiCache replication groups "
-                                         "(the provider's create/modify/read cycle is not emulated)",
+    "(the provider's create/modify/read cycle is not emulated)",
     "aws_elasticache_parameter_group": "moto 5.2.5 does not implement CreateCacheParameterGroup (HTTP 500)",
     "aws_elasticache_user_group": "moto 5.2.5 does not implement CreateUserGroup (HTTP 500)",
     "aws_elasticache_subnet_group": "moto 5.2.5 does not implement DeleteCacheSubnetGroup (HTTP 500): "
-                                    "the sandbox could create it but never destroy it",
+    "the sandbox could create it but never destroy it",
     "aws_s3_bucket_logging": "moto 5.2.5 answers PutBucketLogging with HTTP 500 when the target bucket's "
-                             "policy has a statement with \"Principal\": \"*\" (our deny-non-TLS statement)",
+    'policy has a statement with "Principal": "*" (our deny-non-TLS statement)',
 }
 
 _ADDRESS = re.compile(r"(?<![\w.-])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z][A-Za-z0-9_-]*)")
@@ -97,8 +98,14 @@ class Exclusion:
 def exclusion_closure(document: dict[str, Any], unsupported: dict[str, str] = UNSUPPORTED) -> Exclusion:
     """The unsupported resources plus everything that (transitively) refers to them."""
     blocks = _blocks(document)
-    excluded = Exclusion({address: reason for address in blocks
-                          for rtype, reason in unsupported.items() if address.startswith(f"{rtype}.")})
+    excluded = Exclusion(
+        {
+            address: reason
+            for address in blocks
+            for rtype, reason in unsupported.items()
+            if address.startswith(f"{rtype}.")
+        }
+    )
     changed = True
     while changed:
         changed = False
@@ -160,21 +167,27 @@ class SandboxReport:
 def _changed_attributes(change: dict[str, Any]) -> list[str]:
     before, after = change.get("before") or {}, change.get("after") or {}
     unknown = change.get("after_unknown") or {}
-    return sorted(k for k in set(before) | set(after)
-                  if before.get(k) != after.get(k) and not (unknown.get(k) is True and k not in after))
+    return sorted(
+        k
+        for k in set(before) | set(after)
+        if before.get(k) != after.get(k) and not (unknown.get(k) is True and k not in after)
+    )
 
 
 def _drift(plan_json: dict[str, Any]) -> dict[str, list[str]]:
     """``address -> [actions..., changed attributes...]`` for every resource the re-plan would touch."""
-    return {change["address"]: change["change"]["actions"] + _changed_attributes(change["change"])
-            for change in plan_json.get("resource_changes", [])
-            if change["change"]["actions"] not in (["no-op"], ["read"])}
+    return {
+        change["address"]: change["change"]["actions"] + _changed_attributes(change["change"])
+        for change in plan_json.get("resource_changes", [])
+        if change["change"]["actions"] not in (["no-op"], ["read"])
+    }
 
 
 #: A delete the emulator answered with "<thing>NotFound", and the id it was for. Terraform prints
 #: one "Error: deleting <what> (<id>): ... api error <Code>: ..." per failed delete.
 _GONE_ON_DELETE = re.compile(
-    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error [\w.]*NotFound\b", re.S)
+    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error [\w.]*NotFound\b", re.S
+)
 
 
 def resources_already_gone(destroy_output: str) -> set[str]:
@@ -196,16 +209,22 @@ def _destroy(work: Path, endpoint: str, log: Callable[[str], None]) -> None:
         if not gone or attempt == 2:
             raise RuntimeError(f"terraform destroy failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         state = json.loads(emulator.terraform(work, ["show", "-json"], endpoint).stdout)
-        addresses = [r["address"] for r in state.get("values", {}).get("root_module", {}).get("resources", [])
-                     if r.get("values", {}).get("id") in gone]
-        log(f"    emulator quirk: moto already forgot {', '.join(sorted(gone))} ({', '.join(addresses)}): "
-            f"dropping from state, destroying again")
+        addresses = [
+            r["address"]
+            for r in state.get("values", {}).get("root_module", {}).get("resources", [])
+            if r.get("values", {}).get("id") in gone
+        ]
+        log(
+            f"    emulator quirk: moto already forgot {', '.join(sorted(gone))} ({', '.join(addresses)}): "
+            f"dropping from state, destroying again"
+        )
         if addresses:
             emulator.terraform(work, ["state", "rm", *addresses], endpoint)
 
 
-def run_sandbox(stack_dir: Path, work_dir: Path, log: Callable[[str], None] = print,
-                unsupported: dict[str, str] = UNSUPPORTED) -> SandboxReport:
+def run_sandbox(
+    stack_dir: Path, work_dir: Path, log: Callable[[str], None] = print, unsupported: dict[str, str] = UNSUPPORTED
+) -> SandboxReport:
     """Deploy ``stack_dir`` (a synthesized stack) into a fresh emulator, re-plan, destroy."""
     stage = Path(stack_dir).name.removeprefix("digital-booking-")
     work = emulator.copy_stack(Path(stack_dir), Path(work_dir))
@@ -214,8 +233,10 @@ def run_sandbox(stack_dir: Path, work_dir: Path, log: Callable[[str], None] = pr
     pruned = prune(document, excluded)
     (work / "cdk.tf.json").write_text(json.dumps(pruned, indent=2))
     report = SandboxReport(stage, excluded, expected=managed_addresses(pruned))
-    log(f"==> sandbox for stage '{stage}': {len(report.expected)} resources to create, "
-        f"{len(excluded.addresses)} left out")
+    log(
+        f"==> sandbox for stage '{stage}': {len(report.expected)} resources to create, "
+        f"{len(excluded.addresses)} left out"
+    )
     for address in excluded.addresses:
         log(f"    left out: {address}: {excluded.reasons[address]}")
 
@@ -244,13 +265,14 @@ def run_sandbox(stack_dir: Path, work_dir: Path, log: Callable[[str], None] = pr
             log("==> outputs")
             for name, value in sorted(report.outputs.items()):
                 log(f"    {name} = {json.dumps(value)}")
-            step("terraform plan (drift check)",
-                 lambda: emulator.plan(work, moto.url, ["-out=drift.tfplan"]))
+            step("terraform plan (drift check)", lambda: emulator.plan(work, moto.url, ["-out=drift.tfplan"]))
             shown = emulator.terraform(work, ["show", "-json", "drift.tfplan"], moto.url)
             report.drift = _drift(json.loads(shown.stdout))
             if report.drift:
-                log(f"    drift: the re-plan would change {len(report.drift)} resource(s) "
-                    f"(what the emulator reads back differs from what was applied):")
+                log(
+                    f"    drift: the re-plan would change {len(report.drift)} resource(s) "
+                    f"(what the emulator reads back differs from what was applied):"
+                )
                 for address, detail in sorted(report.drift.items()):
                     actions = [a for a in detail if a in ("create", "update", "delete")]
                     attributes = [a for a in detail if a not in actions]
@@ -260,8 +282,9 @@ def run_sandbox(stack_dir: Path, work_dir: Path, log: Callable[[str], None] = pr
         finally:
             if applied or (work / "terraform.tfstate").exists():
                 step("terraform destroy", lambda: _destroy(work, moto.url, log))
-                report.left_after_destroy = [a for a in emulator.state_addresses(work, moto.url)
-                                             if not a.startswith("data.")]
+                report.left_after_destroy = [
+                    a for a in emulator.state_addresses(work, moto.url) if not a.startswith("data.")
+                ]
                 log(f"    destroyed; {len(report.left_after_destroy)} resources left in state")
         log("==> emulator stopped")
     return report
@@ -291,9 +314,11 @@ def main(argv: list[str] | None = None) -> int:
         stack_dir = synth_stage(args.stage, base / "cdktf.out")
         report = run_sandbox(stack_dir, base / "work", log=lambda line: print(line, flush=True))
     timings = ", ".join(f"{k} {v}s" for k, v in report.timings.items())
-    print(f"==> sandbox {'OK' if report.ok else 'FAILED'}: {len(report.created)} of {len(report.expected)} resources "
-          f"created, {len(report.excluded.addresses)} left out, drift in {len(report.drift)}, "
-          f"{len(report.left_after_destroy)} left after destroy ({timings})")
+    print(
+        f"==> sandbox {'OK' if report.ok else 'FAILED'}: {len(report.created)} of {len(report.expected)} resources "
+        f"created, {len(report.excluded.addresses)} left out, drift in {len(report.drift)}, "
+        f"{len(report.left_after_destroy)} left after destroy ({timings})"
+    )
     return 0 if report.ok else 1
 
 

@@ -37,8 +37,9 @@ def same_lookups(value: Any) -> Any:
     if isinstance(value, list):
         return [same_lookups(v) for v in value]
     if isinstance(value, dict):
-        return {k: same_lookups(v) for k, v in value.items()
-                if not (k in _LOOKUPS and isinstance(v, dict))}  # the look-up data sources themselves
+        return {
+            k: same_lookups(v) for k, v in value.items() if not (k in _LOOKUPS and isinstance(v, dict))
+        }  # the look-up data sources themselves
     return value
 
 
@@ -56,24 +57,31 @@ def differences(before: Any, after: Any, path: str = "") -> list[str]:
                 lines.extend(differences(before[key], after[key], where))
         return lines
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [line for index, (b, a) in enumerate(zip(before, after))
-                for line in differences(b, a, f"{path}[{index}]")]
+        return [
+            line
+            for index, (b, a) in enumerate(zip(before, after, strict=True))
+            for line in differences(b, a, f"{path}[{index}]")
+        ]
     if before != after:
         return [f"{path}: {json.dumps(before)[:300]} -> {json.dumps(after)[:300]}"]
     return []
 
 
 def stacks(out_dir: Path) -> dict[str, Any]:
-    return {d.name: json.loads((d / "cdk.tf.json").read_text())
-            for d in sorted((out_dir / "stacks").iterdir()) if (d / "cdk.tf.json").is_file()}
+    return {
+        d.name: json.loads((d / "cdk.tf.json").read_text())
+        for d in sorted((out_dir / "stacks").iterdir())
+        if (d / "cdk.tf.json").is_file()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="compare two synthesized cdktf.out directories as JSON")
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
-    parser.add_argument("--same-lookups", action="store_true",
-                        help="treat account/partition look-ups and arn:aws: literals as the same")
+    parser.add_argument(
+        "--same-lookups", action="store_true", help="treat account/partition look-ups and arn:aws: literals as the same"
+    )
     args = parser.parse_args(argv)
     before, after = stacks(args.before), stacks(args.after)
     found = 0

@@ -21,8 +21,13 @@ _PROVIDER = "registry.terraform.io/hashicorp/aws"
 #: Where a filesystem mirror of the provider is looked for, first hit wins. The variable lets
 #: a machine name its own mirror.
 MIRROR_VARIABLE = "DIGITAL_BOOKING_PROVIDER_MIRROR"
-MIRROR_CANDIDATES = ("/opt/tf-plugins", "~/.terraform.d/plugins", "~/.local/share/terraform/plugins",
-                     "/usr/local/share/terraform/plugins", "/usr/share/terraform/plugins")
+MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+)
 
 
 class TerraformUnavailable(RuntimeError):
@@ -38,8 +43,9 @@ def find_mirror() -> Path | None:
         if (provider_dir / AWS_PROVIDER_VERSION).is_dir() or any(provider_dir.glob(f"*_{AWS_PROVIDER_VERSION}_*.zip")):
             return root
     if os.environ.get(MIRROR_VARIABLE):
-        raise TerraformUnavailable(f"{MIRROR_VARIABLE}={os.environ[MIRROR_VARIABLE]} holds no "
-                                   f"{_PROVIDER} {AWS_PROVIDER_VERSION}")
+        raise TerraformUnavailable(
+            f"{MIRROR_VARIABLE}={os.environ[MIRROR_VARIABLE]} holds no {_PROVIDER} {AWS_PROVIDER_VERSION}"
+        )
     return None
 
 
@@ -49,14 +55,18 @@ def write_cli_config(path: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     mirror = find_mirror()
     if mirror is None:
-        text = "# No provider mirror found on this machine: providers come from the registry.\n" \
-               "provider_installation {\n  direct {}\n}\n"
+        text = (
+            "# No provider mirror found on this machine: providers come from the registry.\n"
+            "provider_installation {\n  direct {}\n}\n"
+        )
     else:
-        text = (f"# Written by tools/terraform_cli.py: {_PROVIDER} from the mirror, offline.\n"
-                "provider_installation {\n"
-                f"  filesystem_mirror {{\n    path    = \"{mirror}\"\n    include = [\"{_PROVIDER}\"]\n  }}\n"
-                f"  direct {{\n    exclude = [\"{_PROVIDER}\"]\n  }}\n"
-                "}\n")
+        text = (
+            f"# Written by tools/terraform_cli.py: {_PROVIDER} from the mirror, offline.\n"
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{_PROVIDER}"]\n  }}\n'
+            f'  direct {{\n    exclude = ["{_PROVIDER}"]\n  }}\n'
+            "}\n"
+        )
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path
@@ -67,27 +77,44 @@ def terraform_binary() -> str:
     if binary is None:
         raise TerraformUnavailable(
             "terraform is not on PATH. Install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install);"
-            " the tests need the real binary and never skip without it.")
+            " the tests need the real binary and never skip without it."
+        )
     return binary
 
 
 def terraform_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for every terraform run: our CLI config, no prompts, no telemetry."""
     env = dict(os.environ)
-    env.update({"TF_CLI_CONFIG_FILE": str(write_cli_config()), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0",
-                "CHECKPOINT_DISABLE": "1"})
+    env.update(
+        {
+            "TF_CLI_CONFIG_FILE": str(write_cli_config()),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+    )
     env.update(extra or {})
     return env
 
 
-def run(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None, check: bool = True,
-        timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, extra_env: dict[str, str] | None = None, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     """Run ``terraform <args>`` in ``cwd``; on failure raise with terraform's own output."""
-    result = subprocess.run([terraform_binary(), *args], cwd=cwd, env=terraform_env(extra_env), text=True,
-                            capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [terraform_binary(), *args],
+        cwd=cwd,
+        env=terraform_env(extra_env),
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     if check and result.returncode != 0:
-        raise RuntimeError(f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
-                           f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result
 
 

@@ -27,10 +27,12 @@ def rejection_of_edit(stage: str, edit: Callable[[dict], None]) -> str:
 
 def rejection(stage: str, section: str, **changes) -> str:
     """Change values of one section of a shipped stage file (None deletes a key); return the error message."""
+
     def edit(raw: dict) -> None:
         for key, value in changes.items():
             if value is None:
                 raw.setdefault(section, {}).pop(key, None)
             else:
                 raw.setdefault(section, {})[key] = value
+
     return rejection_of_edit(stage, edit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from environments import load_stage, parse_stage, load_stages
+from environments import load_stage, load_stages, parse_stage
 from tests.environments.stage_edits import rejection, rejection_of_edit, shipped
 
 
@@ -18,8 +18,9 @@ def test_prod_fleet_survives_an_instance_loss():
 
 def test_prod_without_a_certificate_source_is_rejected():
     message = rejection("prod", "load_balancer", domain_name=None, hosted_zone_name=None)
-    assert ("environments/prod.toml: load_balancer.certificate_arn = None: a production stage must serve HTTPS"
-            in message)
+    assert (
+        "environments/prod.toml: load_balancer.certificate_arn = None: a production stage must serve HTTPS" in message
+    )
     assert "allowed: certificate_arn (an ACM ARN) or domain_name + hosted_zone_name in a production stage" in message
 
 
@@ -31,7 +32,10 @@ def test_prod_without_waf_or_deletion_protection_is_rejected():
 
 def test_prod_with_a_single_instance_is_rejected():
     message = rejection("prod", "app_servers", min_size=1, desired_capacity=1)
-    assert "environments/prod.toml: app_servers.min_size = 1: a production fleet must survive one instance's loss" in message
+    assert (
+        "environments/prod.toml: app_servers.min_size = 1: a production fleet must survive one instance's loss"
+        in message
+    )
     assert "allowed: at least 2 in a production stage" in message
 
 
@@ -54,18 +58,22 @@ def test_prod_without_replicas_is_rejected():
 
 def test_prod_without_multi_az_is_rejected():
     message = rejection("prod", "database", multi_az=False)
-    assert ("environments/prod.toml: database.multi_az = False: not allowed in production; "
-            "allowed: true in a production stage") in message
+    assert (
+        "environments/prod.toml: database.multi_az = False: not allowed in production; "
+        "allowed: true in a production stage"
+    ) in message
 
 
 def test_prod_without_deletion_protection_is_rejected():
     assert "database.deletion_protection = False: not allowed in production" in rejection(
-        "prod", "database", deletion_protection=False)
+        "prod", "database", deletion_protection=False
+    )
 
 
 def test_prod_cache_without_failover_is_rejected():
     assert "cache.automatic_failover = False: not allowed in production" in rejection(
-        "prod", "cache", automatic_failover=False)
+        "prod", "cache", automatic_failover=False
+    )
 
 
 def test_prod_mysql_on_a_class_without_performance_insights_is_rejected():
@@ -104,6 +112,7 @@ def test_prod_with_two_azs_is_rejected():
     def two_azs(raw):
         for key in ("azs", "public_subnets", "private_app_subnets", "private_data_subnets"):
             raw["network"][key] = raw["network"][key][:2]
+
     message = rejection_of_edit("prod", two_azs)
     assert "environments/prod.toml: network.azs = ['eu-west-1a', 'eu-west-1b']" in message
     assert "allowed: at least 3 distinct AZs" in message
@@ -118,5 +127,6 @@ def test_all_problems_of_a_file_come_in_one_message():
     def two_mistakes(raw):
         raw["network"]["vpc_cidr"] = "nonsense"
         raw["network"]["nat_gateways"] = "single"
+
     message = rejection_of_edit("prod", two_mistakes)
     assert message.startswith("2 problem(s) in stage file environments/prod.toml")

@@ -7,8 +7,16 @@ import copy
 
 import pytest
 
-from environments import SECTIONS, ENVIRONMENTS_DIR, StageConfigError, load_stage, load_stages, load_state_backend, \
-    parse_stage, stage_names
+from environments import (
+    ENVIRONMENTS_DIR,
+    SECTIONS,
+    StageConfigError,
+    load_stage,
+    load_stages,
+    load_state_backend,
+    parse_stage,
+    stage_names,
+)
 from tests.environments.stage_edits import rejection, rejection_of_edit, shipped
 
 
@@ -76,15 +84,22 @@ def test_a_stage_may_omit_every_table_whose_fields_all_have_defaults():
     assert config.static_assets == SECTIONS["static_assets"]() and config.monitoring == SECTIONS["monitoring"]()
 
 
-@pytest.mark.parametrize("section, key", [("database", "monitoring_interval_seconds"), ("app_servers", "min_size"),
-                                          ("monitoring", "app_cpu_percent"), ("database", "port")])
+@pytest.mark.parametrize(
+    "section, key",
+    [
+        ("database", "monitoring_interval_seconds"),
+        ("app_servers", "min_size"),
+        ("monitoring", "app_cpu_percent"),
+        ("database", "port"),
+    ],
+)
 def test_true_where_a_number_is_expected_is_refused(section, key):
     message = rejection("dev", section, **{key: True})
     assert f"environments/dev.toml: {section}.{key} = True: wrong type or value; allowed: " in message
 
 
 def test_a_stage_file_that_is_not_utf8_is_refused(tmp_path):
-    (tmp_path / "qa.toml").write_bytes(b"[stage]\nregion = \"eu-west-1\"\nowner = \"\xff\xfe\"\n")
+    (tmp_path / "qa.toml").write_bytes(b'[stage]\nregion = "eu-west-1"\nowner = "\xff\xfe"\n')
     with pytest.raises(StageConfigError, match=r"qa.toml: not UTF-8 text .*allowed: a UTF-8 TOML file"):
         load_stages(directory=tmp_path)
 
@@ -100,6 +115,7 @@ def test_an_unreadable_stage_file_is_refused(tmp_path, monkeypatch):
 
     def refuse(self, *args, **kwargs):  # what a file without read permission does (root reads anything)
         raise PermissionError(13, "Permission denied", str(self))
+
     monkeypatch.setattr(type(tmp_path), "read_text", refuse)
     with pytest.raises(StageConfigError, match=r"qa.toml: cannot be read \(Permission denied\)"):
         load_stages(directory=tmp_path)

@@ -79,8 +79,10 @@ def test_plan_job_may_get_an_oidc_token_and_write_comments_only(jobs):
     assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
 
 
-@pytest.mark.parametrize("job, role", [("plan", "AWS_PLAN_ROLE_ARN"), ("deploy-staging", "AWS_DEPLOY_ROLE_ARN"),
-                                       ("deploy-prod", "AWS_DEPLOY_ROLE_ARN")])
+@pytest.mark.parametrize(
+    "job, role",
+    [("plan", "AWS_PLAN_ROLE_ARN"), ("deploy-staging", "AWS_DEPLOY_ROLE_ARN"), ("deploy-prod", "AWS_DEPLOY_ROLE_ARN")],
+)
 def test_credentials_come_from_an_oidc_role_in_repository_settings(jobs, job, role):
     step = step_using(jobs[job], "aws-actions/configure-aws-credentials")
     assert step["with"]["role-to-assume"] == f"${{{{ vars.{role} || secrets.{role} }}}}"

@@ -28,19 +28,28 @@ def name_of(stack, resource_type, config):
 
 def app_sg_name(stack):
     template = stack.only("aws_launch_template")
-    (name,) = [n for n in stack.resources("aws_security_group")
-               if refers_to(template["network_interfaces"][0]["security_groups"], "aws_security_group", n)]
+    (name,) = [
+        n
+        for n in stack.resources("aws_security_group")
+        if refers_to(template["network_interfaces"][0]["security_groups"], "aws_security_group", n)
+    ]
     return name
 
 
 def alb_sg_name(stack):
     alb = stack.only("aws_lb")
-    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(alb["security_groups"], "aws_security_group", n)]
+    (name,) = [
+        n for n in stack.resources("aws_security_group") if refers_to(alb["security_groups"], "aws_security_group", n)
+    ]
     return name
 
 
 def rules_of(stack, rule_type, sg_name):
-    return [r for r in stack.resources(rule_type).values() if refers_to(r["security_group_id"], "aws_security_group", sg_name)]
+    return [
+        r
+        for r in stack.resources(rule_type).values()
+        if refers_to(r["security_group_id"], "aws_security_group", sg_name)
+    ]
 
 
 def user_data(stack):
@@ -48,8 +57,11 @@ def user_data(stack):
 
 
 def role_policies(stack, role_name):
-    return [json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()
-            if refers_to(p["role"], "aws_iam_role", role_name)]
+    return [
+        json.loads(p["policy"])
+        for p in stack.resources("aws_iam_role_policy").values()
+        if refers_to(p["role"], "aws_iam_role", role_name)
+    ]
 
 
 def instance_role(stack):
@@ -59,25 +71,37 @@ def instance_role(stack):
     raise AssertionError("no EC2 instance role")
 
 
-def fleet_alone(settings: AppServerSettings = ARTIFACTS, load_balancer: LoadBalancerSettings | None = None,
-                **synth_options) -> tuple[AppServerFleet, SynthesizedStack]:
+def fleet_alone(
+    settings: AppServerSettings = ARTIFACTS, load_balancer: LoadBalancerSettings | None = None, **synth_options
+) -> tuple[AppServerFleet, SynthesizedStack]:
     """One AppServerFleet in a throwaway stack (behind a load balancer if one is given), for settings no
     shipped stage uses."""
+
     def build(scope, stage):
         network = network_for(scope, stage)
         fleet = AppServerFleet(scope, "app-servers", settings, stage, network=network)
         if load_balancer is not None:
-            fleet.register_with(PublicLoadBalancer(scope, "load-balancer", load_balancer, stage, network=network,
-                                                   target_port=settings.app_port))
+            fleet.register_with(
+                PublicLoadBalancer(
+                    scope, "load-balancer", load_balancer, stage, network=network, target_port=settings.app_port
+                )
+            )
         return fleet
+
     return synth_construct(build, **synth_options)
 
 
 # --- launch template --------------------------------------------------------------------------
 
+
 def test_instances_require_imdsv2_with_hop_limit_one(stage_stack):
     metadata = stage_stack.only("aws_launch_template")["metadata_options"]
-    assert metadata == {**metadata, "http_tokens": "required", "http_put_response_hop_limit": 1, "http_endpoint": "enabled"}
+    assert metadata == {
+        **metadata,
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 1,
+        "http_endpoint": "enabled",
+    }
 
 
 def test_root_volume_is_encrypted_gp3_of_the_stage_size(stage_stack):
@@ -96,7 +120,10 @@ def test_instances_have_detailed_monitoring_no_public_ip_and_no_ssh_key(stage_st
 
 
 def test_instance_type_comes_from_the_stage(stage_stack):
-    assert stage_stack.only("aws_launch_template")["instance_type"] == load_stage(stage_stack.stage).app_servers.instance_type
+    assert (
+        stage_stack.only("aws_launch_template")["instance_type"]
+        == load_stage(stage_stack.stage).app_servers.instance_type
+    )
 
 
 def test_ami_is_latest_amazon_linux_2023_from_the_public_ssm_parameter(stage_stack):
@@ -116,13 +143,17 @@ def test_a_stage_ami_replaces_the_ssm_lookup():
 
 def test_instance_profile_carries_the_instance_role(stage_stack):
     profile_ref = stage_stack.only("aws_launch_template")["iam_instance_profile"]["arn"]
-    (profile_name,) = [n for n in stage_stack.resources("aws_iam_instance_profile")
-                       if refers_to(profile_ref, "aws_iam_instance_profile", n)]
+    (profile_name,) = [
+        n
+        for n in stage_stack.resources("aws_iam_instance_profile")
+        if refers_to(profile_ref, "aws_iam_instance_profile", n)
+    ]
     role_name, _ = instance_role(stage_stack)
     assert refers_to(stage_stack.resources("aws_iam_instance_profile")[profile_name]["role"], "aws_iam_role", role_name)
 
 
 # --- user data --------------------------------------------------------------------------------
+
 
 def test_user_data_installs_the_stage_artifact_and_runs_it_on_the_app_port(stage_stack):
     config = load_stage(stage_stack.stage).app_servers
@@ -137,8 +168,11 @@ def test_user_data_ships_the_app_log_to_the_app_log_group(stage_stack):
     script = user_data(stage_stack)
     agent = json.loads(re.search(r"<<'AGENT'\n(.*?)\nAGENT\n", script, re.S).group(1))
     (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
-    group = next(g for g in stage_stack.resources("aws_cloudwatch_log_group").values()
-                 if g["name"] == collected["log_group_name"])
+    group = next(
+        g
+        for g in stage_stack.resources("aws_cloudwatch_log_group").values()
+        if g["name"] == collected["log_group_name"]
+    )
     assert group["retention_in_days"] == load_stage(stage_stack.stage).app_servers.log_retention_days
     assert collected["file_path"] in script and "amazon-cloudwatch-agent-ctl -a fetch-config" in script
 
@@ -150,10 +184,14 @@ def test_user_data_holds_no_secret(stage_stack):
 
 # --- instance role ----------------------------------------------------------------------------
 
+
 def test_instance_role_has_ssm_core_and_no_other_managed_policy(stage_stack):
     role_name, _ = instance_role(stage_stack)
-    attached = [a["policy_arn"] for a in stage_stack.resources("aws_iam_role_policy_attachment").values()
-                if refers_to(a["role"], "aws_iam_role", role_name)]
+    attached = [
+        a["policy_arn"]
+        for a in stage_stack.resources("aws_iam_role_policy_attachment").values()
+        if refers_to(a["role"], "aws_iam_role", role_name)
+    ]
     assert len(attached) == 1
     assert attached[0].startswith("arn:${data.aws_partition.")
     assert attached[0].endswith(".partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")
@@ -164,9 +202,15 @@ def test_instance_role_reads_exactly_the_artifact_object(stage_stack):
     role_name, _ = instance_role(stage_stack)
     # Other tiers add their own statements to this role (the asset tier lets it write uploads);
     # reading from S3 is granted once, for the artifact only.
-    s3_reads = [s for p in role_policies(stage_stack, role_name) for s in p["Statement"]
-                if any(a.startswith("s3:Get") or a.startswith("s3:List") or a == "s3:*"
-                       for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    s3_reads = [
+        s
+        for p in role_policies(stage_stack, role_name)
+        for s in p["Statement"]
+        if any(
+            a.startswith("s3:Get") or a.startswith("s3:List") or a == "s3:*"
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
     (statement,) = s3_reads
     assert statement["Action"] == "s3:GetObject"
     assert statement["Resource"].endswith(f":s3:::{config.artifact_bucket}/{config.artifact_key}")
@@ -176,9 +220,15 @@ def test_cloudwatch_agent_may_write_only_the_app_log_group(stage_stack):
     role_name, _ = instance_role(stage_stack)
     statements = {s["Sid"]: s for p in role_policies(stage_stack, role_name) for s in p["Statement"]}
     logs = statements["ShipAppLogs"]
-    assert all(refers_to(r, "aws_cloudwatch_log_group", name_of(stage_stack, "aws_cloudwatch_log_group", g))
-               for r in logs["Resource"] for g in stage_stack.resources("aws_cloudwatch_log_group").values()
-               if g["name"].endswith("/app")) and "logs:CreateLogGroup" not in logs["Action"]
+    assert (
+        all(
+            refers_to(r, "aws_cloudwatch_log_group", name_of(stage_stack, "aws_cloudwatch_log_group", g))
+            for r in logs["Resource"]
+            for g in stage_stack.resources("aws_cloudwatch_log_group").values()
+            if g["name"].endswith("/app")
+        )
+        and "logs:CreateLogGroup" not in logs["Action"]
+    )
     metrics = statements["PublishAgentMetrics"]
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "CWAgent"}}
 
@@ -189,11 +239,14 @@ def test_wildcard_resources_only_where_aws_has_no_resource_level_permissions(sta
         for statement in policy["Statement"]:
             if statement["Resource"] == "*":
                 assert statement["Action"] in ("cloudwatch:PutMetricData", "ec2:DescribeTags"), statement
-            assert not any(a.endswith(":*") or a == "*" for a in
-                           ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]))
+            assert not any(
+                a.endswith(":*") or a == "*"
+                for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+            )
 
 
 # --- Auto Scaling group -----------------------------------------------------------------------
+
 
 def test_group_spans_the_private_app_subnets(stage_stack):
     group = stage_stack.only("aws_autoscaling_group")
@@ -205,8 +258,11 @@ def test_group_spans_the_private_app_subnets(stage_stack):
 def test_group_size_follows_the_stage(stage_stack):
     config = load_stage(stage_stack.stage).app_servers
     group = stage_stack.only("aws_autoscaling_group")
-    assert (group["min_size"], group["max_size"], group["desired_capacity"]) == \
-        (config.min_size, config.max_size, config.desired_capacity)
+    assert (group["min_size"], group["max_size"], group["desired_capacity"]) == (
+        config.min_size,
+        config.max_size,
+        config.desired_capacity,
+    )
 
 
 def test_prod_keeps_at_least_two_instances_and_dev_one(prod, dev):
@@ -217,7 +273,9 @@ def test_prod_keeps_at_least_two_instances_and_dev_one(prod, dev):
 def test_group_uses_elb_health_checks_with_a_grace_period_and_the_target_group(stage_stack):
     group = stage_stack.only("aws_autoscaling_group")
     assert group["health_check_type"] == "ELB"
-    assert group["health_check_grace_period"] == load_stage(stage_stack.stage).app_servers.health_check_grace_seconds > 0
+    assert (
+        group["health_check_grace_period"] == load_stage(stage_stack.stage).app_servers.health_check_grace_seconds > 0
+    )
     (target_group,) = group["target_group_arns"]
     assert target_group.startswith("${aws_lb_target_group.")
 
@@ -237,8 +295,12 @@ def test_later_applies_do_not_reset_desired_capacity(stage_stack):
 
 def test_target_tracking_on_cpu_and_on_requests_per_target(stage_stack):
     config = load_stage(stage_stack.stage).app_servers
-    policies = {p["target_tracking_configuration"]["predefined_metric_specification"]["predefined_metric_type"]:
-                p["target_tracking_configuration"] for p in stage_stack.resources("aws_autoscaling_policy").values()}
+    policies = {
+        p["target_tracking_configuration"]["predefined_metric_specification"]["predefined_metric_type"]: p[
+            "target_tracking_configuration"
+        ]
+        for p in stage_stack.resources("aws_autoscaling_policy").values()
+    }
     assert set(policies) == {"ASGAverageCPUUtilization", "ALBRequestCountPerTarget"}
     assert policies["ASGAverageCPUUtilization"]["target_value"] == config.cpu_target_percent
     assert policies["ALBRequestCountPerTarget"]["target_value"] == config.requests_per_target
@@ -247,6 +309,7 @@ def test_target_tracking_on_cpu_and_on_requests_per_target(stage_stack):
 
 
 # --- security group chain ---------------------------------------------------------------------
+
 
 def test_app_port_admits_only_the_alb(stage_stack):
     port = load_stage(stage_stack.stage).app_servers.app_port
@@ -289,16 +352,23 @@ def test_registering_with_a_load_balancer_of_another_port_is_refused():
     def build(scope, stage):
         network = network_for(scope, stage)
         fleet = AppServerFleet(scope, "app-servers", ARTIFACTS, stage, network=network)
-        fleet.register_with(PublicLoadBalancer(scope, "load-balancer", LoadBalancerSettings(), stage, network=network,
-                                               target_port=9090))
+        fleet.register_with(
+            PublicLoadBalancer(scope, "load-balancer", LoadBalancerSettings(), stage, network=network, target_port=9090)
+        )
+
     with pytest.raises(ValueError, match="forwards to port 9090, the app servers listen on 8080"):
         synth_construct(build)
 
 
 def test_construct_exposes_the_contract_attributes():
     fleet, stack = fleet_alone(log_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/x")
-    for attribute in ("security_group_id", "autoscaling_group_name", "instance_role_name", "instance_role_arn",
-                      "log_group_name"):
+    for attribute in (
+        "security_group_id",
+        "autoscaling_group_name",
+        "instance_role_name",
+        "instance_role_arn",
+        "log_group_name",
+    ):
         assert isinstance(getattr(fleet, attribute), str), attribute
     (group,) = [g for g in stack.resources("aws_cloudwatch_log_group").values() if g["name"].endswith("/app")]
     assert group["kms_key_id"] == "arn:aws:kms:eu-west-1:123456789012:key/x"

@@ -74,8 +74,11 @@ def test_prod_keeps_snapshots_and_a_final_one(prod):
 def test_slow_log_goes_to_a_log_group_with_retention(stage_stack):
     (delivery,) = group(stage_stack)["log_delivery_configuration"]
     assert delivery["log_type"] == "slow-log" and delivery["destination_type"] == "cloudwatch-logs"
-    (log_group,) = [g for n, g in stage_stack.resources("aws_cloudwatch_log_group").items()
-                    if refers_to(delivery["destination"], "aws_cloudwatch_log_group", n)]
+    (log_group,) = [
+        g
+        for n, g in stage_stack.resources("aws_cloudwatch_log_group").items()
+        if refers_to(delivery["destination"], "aws_cloudwatch_log_group", n)
+    ]
     assert log_group["retention_in_days"] == load_stage(stage_stack.stage).cache.log_retention_days
 
 
@@ -84,17 +87,26 @@ def test_events_go_to_the_alarm_topic(stage_stack):
 
 
 def test_only_the_app_servers_reach_port_6379(stage_stack):
-    (sg,) = [n for n in stage_stack.resources("aws_security_group")
-             if refers_to(group(stage_stack)["security_group_ids"], "aws_security_group", n)]
-    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
-               if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    (sg,) = [
+        n
+        for n in stage_stack.resources("aws_security_group")
+        if refers_to(group(stage_stack)["security_group_ids"], "aws_security_group", n)
+    ]
+    (rule,) = [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
+        if refers_to(r["security_group_id"], "aws_security_group", sg)
+    ]
     assert (rule["from_port"], rule["to_port"]) == (6379, 6379) and "cidr_ipv4" not in rule
     assert "aws_security_group" in rule["referenced_security_group_id"]
 
 
 def cache_security_group_name(stack):
-    (name,) = [n for n in stack.resources("aws_security_group")
-               if refers_to(group(stack)["security_group_ids"], "aws_security_group", n)]
+    (name,) = [
+        n
+        for n in stack.resources("aws_security_group")
+        if refers_to(group(stack)["security_group_ids"], "aws_security_group", n)
+    ]
     return name
 
 
@@ -109,18 +121,25 @@ def test_no_other_rule_opens_the_redis_port(stage_stack):
 
 def test_app_servers_get_a_described_egress_rule_to_the_cache_only(stage_stack):
     app_sg, cache_sg = app_security_group_name(stage_stack), cache_security_group_name(stage_stack)
-    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
-               if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", cache_sg)]
+    (rule,) = [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+        if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", cache_sg)
+    ]
     assert refers_to(rule["security_group_id"], "aws_security_group", app_sg)
     assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 6379, 6379) and rule["description"]
     assert stage_stack.resources("aws_security_group")[cache_sg]["description"]
-    assert not [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
-                if refers_to(r["security_group_id"], "aws_security_group", cache_sg)]  # the cache dials out nowhere
+    assert not [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+        if refers_to(r["security_group_id"], "aws_security_group", cache_sg)
+    ]  # the cache dials out nowhere
 
 
 def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
-    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values()
-                 if p["name"].endswith("connect-cache")]
+    (policy,) = [
+        p for p in stage_stack.resources("aws_iam_role_policy").values() if p["name"].endswith("connect-cache")
+    ]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert statements["ConnectWithIam"]["Action"] == "elasticache:Connect"
     assert all(r.endswith(("/cache", "/cache/*")) for r in statements["ReadConnectionParameters"]["Resource"])
@@ -132,22 +151,28 @@ def test_app_role_may_connect_and_read_only_cache_parameters(stage_stack):
 
 def test_connection_parameters_are_encrypted_with_the_cache_key(stage_stack):
     parameters = [p for p in stage_stack.resources("aws_ssm_parameter").values() if "/cache/" in p["name"]]
-    assert parameters and all(p["type"] == "SecureString" and p["key_id"] == group(stage_stack)["kms_key_id"]
-                              for p in parameters)
+    assert parameters and all(
+        p["type"] == "SecureString" and p["key_id"] == group(stage_stack)["kms_key_id"] for p in parameters
+    )
 
 
 def test_endpoints_are_published_and_output(stage_stack):
-    names = {p["name"].rsplit("/", 1)[1] for p in stage_stack.resources("aws_ssm_parameter").values()
-             if "/cache/" in p["name"]}
+    names = {
+        p["name"].rsplit("/", 1)[1]
+        for p in stage_stack.resources("aws_ssm_parameter").values()
+        if "/cache/" in p["name"]
+    }
     assert {"primary-endpoint", "reader-endpoint", "port", "user"} <= names
     assert "aws_elasticache_replication_group" in stage_stack.outputs()["cache_primary_endpoint"]["value"]
 
 
 # --- the construct alone, for the attributes the monitoring tier relies on -------------------
 
+
 def cache_alone(settings: CacheSettings) -> tuple[BookingCache, SynthesizedStack]:
-    return synth_construct(lambda scope, stage: BookingCache(scope, "cache", settings, stage,
-                                                             network=network_for(scope, stage)), name="c")
+    return synth_construct(
+        lambda scope, stage: BookingCache(scope, "cache", settings, stage, network=network_for(scope, stage)), name="c"
+    )
 
 
 def test_member_cluster_ids_follow_elasticache_naming():

@@ -22,5 +22,7 @@ def test_unknown_cache_key_is_reported_as_a_typo():
 
 def test_cache_snapshot_window_shorter_than_an_hour_is_rejected():
     message = rejection("staging", "cache", snapshot_window="01:00-01:30")
-    assert ("environments/staging.toml: cache.snapshot_window = '01:00-01:30': shorter than ElastiCache's minimum;"
-            " allowed: a window of at least 60 minutes") in message
+    assert (
+        "environments/staging.toml: cache.snapshot_window = '01:00-01:30': shorter than ElastiCache's minimum;"
+        " allowed: a window of at least 60 minutes"
+    ) in message

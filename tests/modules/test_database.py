@@ -22,16 +22,22 @@ def replicas(stack):
 
 
 def db_security_group_name(stack):
-    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(primary(stack)["vpc_security_group_ids"],
-                                                                            "aws_security_group", n)]
+    (name,) = [
+        n
+        for n in stack.resources("aws_security_group")
+        if refers_to(primary(stack)["vpc_security_group_ids"], "aws_security_group", n)
+    ]
     return name
 
 
 def app_security_group_name(stack):
     """The app servers' group: the one their launch template's network interface uses."""
     (interface,) = stack.only("aws_launch_template")["network_interfaces"]
-    (name,) = [n for n in stack.resources("aws_security_group")
-               if refers_to(interface["security_groups"], "aws_security_group", n)]
+    (name,) = [
+        n
+        for n in stack.resources("aws_security_group")
+        if refers_to(interface["security_groups"], "aws_security_group", n)
+    ]
     return name
 
 
@@ -62,8 +68,11 @@ def test_storage_is_gp3_encrypted_with_the_tier_key(stage_stack):
 def test_database_lives_in_the_private_data_subnets_and_is_not_public(stage_stack):
     db = primary(stage_stack)
     assert db["publicly_accessible"] is False
-    group = next(g for n, g in stage_stack.resources("aws_db_subnet_group").items()
-                 if refers_to(db["db_subnet_group_name"], "aws_db_subnet_group", n))
+    group = next(
+        g
+        for n, g in stage_stack.resources("aws_db_subnet_group").items()
+        if refers_to(db["db_subnet_group_name"], "aws_db_subnet_group", n)
+    )
     data_subnets = {n for n, s in stage_stack.resources("aws_subnet").items() if s["tags"]["tier"] == "private-data"}
     assert {n for n in data_subnets if refers_to(group["subnet_ids"], "aws_subnet", n)} == data_subnets
     assert len(group["subnet_ids"]) == len(data_subnets)
@@ -104,12 +113,25 @@ def test_prod_has_at_least_one_replica(prod):
 def test_replicas_are_as_hardened_as_the_primary(stage_stack):
     db = primary(stage_stack)
     for replica in replicas(stage_stack):
-        for key in ("instance_class", "kms_key_id", "vpc_security_group_ids", "parameter_group_name",
-                    "performance_insights_enabled", "performance_insights_kms_key_id", "monitoring_interval",
-                    "monitoring_role_arn", "enabled_cloudwatch_logs_exports", "iam_database_authentication_enabled",
-                    "deletion_protection", "publicly_accessible", "storage_type", "max_allocated_storage",
-                    "storage_encrypted",
-                    "ca_cert_identifier", "copy_tags_to_snapshot"):
+        for key in (
+            "instance_class",
+            "kms_key_id",
+            "vpc_security_group_ids",
+            "parameter_group_name",
+            "performance_insights_enabled",
+            "performance_insights_kms_key_id",
+            "monitoring_interval",
+            "monitoring_role_arn",
+            "enabled_cloudwatch_logs_exports",
+            "iam_database_authentication_enabled",
+            "deletion_protection",
+            "publicly_accessible",
+            "storage_type",
+            "max_allocated_storage",
+            "storage_encrypted",
+            "ca_cert_identifier",
+            "copy_tags_to_snapshot",
+        ):
             assert replica[key] == db[key], key
         assert "aws_db_instance" in replica["replicate_source_db"]
         assert "manage_master_user_password" not in replica  # AWS rejects it on a replica
@@ -121,15 +143,21 @@ def test_replicas_spread_over_the_other_azs(prod):
 
 
 def test_parameter_group_forces_tls(stage_stack):
-    group = next(g for n, g in stage_stack.resources("aws_db_parameter_group").items()
-                 if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n))
+    group = next(
+        g
+        for n, g in stage_stack.resources("aws_db_parameter_group").items()
+        if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n)
+    )
     assert group["family"] == "mysql8.0"
     assert {"name": "require_secure_transport", "value": "1", "apply_method": "immediate"} in group["parameter"]
 
 
 def test_parameter_group_turns_on_the_exported_slow_query_log(stage_stack):
-    group = next(g for n, g in stage_stack.resources("aws_db_parameter_group").items()
-                 if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n))
+    group = next(
+        g
+        for n, g in stage_stack.resources("aws_db_parameter_group").items()
+        if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n)
+    )
     parameters = {p["name"]: p["value"] for p in group["parameter"]}
     assert parameters["slow_query_log"] == "1" and float(parameters["long_query_time"]) > 0
     assert "slowquery" in primary(stage_stack)["enabled_cloudwatch_logs_exports"]
@@ -161,8 +189,11 @@ def test_performance_insights_support_follows_rds_instance_classes():
 def test_enhanced_monitoring_has_its_role(stage_stack):
     db = primary(stage_stack)
     assert db["monitoring_interval"] > 0
-    (role,) = [r for n, r in stage_stack.resources("aws_iam_role").items()
-               if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)]
+    (role,) = [
+        r
+        for n, r in stage_stack.resources("aws_iam_role").items()
+        if refers_to(db["monitoring_role_arn"], "aws_iam_role", n)
+    ]
     principal = json.loads(role["assume_role_policy"])["Statement"][0]["Principal"]
     assert principal == {"Service": "monitoring.rds.amazonaws.com"}
 
@@ -189,14 +220,20 @@ def test_events_go_to_the_alarm_topic(stage_stack):
 
 def test_only_the_app_servers_reach_the_database_port(stage_stack):
     sg = db_security_group_name(stage_stack)
-    rules = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
-             if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    rules = [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
+        if refers_to(r["security_group_id"], "aws_security_group", sg)
+    ]
     (rule,) = rules
     assert (rule["from_port"], rule["to_port"]) == (3306, 3306) and "cidr_ipv4" not in rule
     app_sg = next(n for n in stage_stack.resources("aws_security_group") if "app" in n and "load" not in n)
     assert refers_to(rule["referenced_security_group_id"], "aws_security_group", app_sg)
-    assert not [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
-                if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    assert not [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+        if refers_to(r["security_group_id"], "aws_security_group", sg)
+    ]
 
 
 def test_no_other_rule_opens_a_database_port(stage_stack):
@@ -213,16 +250,22 @@ def test_no_other_rule_opens_a_database_port(stage_stack):
 
 def test_app_servers_get_a_described_egress_rule_to_the_database_only(stage_stack):
     app_sg, db_sg = app_security_group_name(stage_stack), db_security_group_name(stage_stack)
-    (rule,) = [r for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
-               if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)]
+    (rule,) = [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_egress_rule").values()
+        if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)
+    ]
     assert refers_to(rule["security_group_id"], "aws_security_group", app_sg)
     assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 3306, 3306) and rule["description"]
     assert stage_stack.resources("aws_security_group")[db_sg]["description"]
 
 
 def test_connection_details_are_published_without_secret_values(stage_stack):
-    parameters = {p["name"].rsplit("/", 1)[1]: p for p in stage_stack.resources("aws_ssm_parameter").values()
-                  if "/database/" in p["name"]}
+    parameters = {
+        p["name"].rsplit("/", 1)[1]: p
+        for p in stage_stack.resources("aws_ssm_parameter").values()
+        if "/database/" in p["name"]
+    }
     assert set(parameters) == {"endpoint", "reader-endpoints", "port", "name", "master-secret-arn"}
     assert "master_user_secret" in parameters["master-secret-arn"]["value"]
     key = refers_to_key(stage_stack)
@@ -230,8 +273,11 @@ def test_connection_details_are_published_without_secret_values(stage_stack):
 
 
 def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack):
-    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values()
-                 if p["name"].endswith("read-database-connection")]
+    (policy,) = [
+        p
+        for p in stage_stack.resources("aws_iam_role_policy").values()
+        if p["name"].endswith("read-database-connection")
+    ]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     assert all(r.endswith(("/database", "/database/*")) for r in statements["ReadConnectionParameters"]["Resource"])
     assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
@@ -241,8 +287,9 @@ def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack)
     for sid in ("DecryptMasterSecret", "DecryptConnectionParameters"):
         assert statements[sid]["Action"] == "kms:Decrypt"
         assert refers_to(statements[sid]["Resource"], "aws_kms_key", refers_to_key(stage_stack))
-    resources = [r for s in statements.values()
-                 for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+    resources = [
+        r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
     assert "*" not in resources and not any(r.startswith("arn:aws:ssm:*") for r in resources)
 
 
@@ -262,11 +309,13 @@ POSTGRES = DatabaseSettings(engine="postgres", engine_version="16.4", read_repli
 
 def database_alone(settings: DatabaseSettings) -> tuple[BookingDatabase, SynthesizedStack]:
     """One BookingDatabase in a throwaway stack, admitting and granting CLIENT, for settings no stage uses."""
+
     def build(scope, stage):
         database = BookingDatabase(scope, "database", settings, stage, network=network_for(scope, stage))
         database.allow_from(CLIENT)
         database.grant_connect(CLIENT_ROLE)
         return database
+
     return synth_construct(build)
 
 
@@ -337,13 +386,20 @@ def postgres_stage():
 def test_postgres_stage_opens_its_port_to_the_app_servers_only(postgres_stage):
     app_sg, db_sg = app_security_group_name(postgres_stage), db_security_group_name(postgres_stage)
     assert primary(postgres_stage)["engine"] == "postgres" and primary(postgres_stage)["port"] == 6543
-    (ingress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values()
-                  if covers(r, 6543)]
+    (ingress,) = [
+        r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values() if covers(r, 6543)
+    ]
     assert refers_to(ingress["security_group_id"], "aws_security_group", db_sg)
     assert refers_to(ingress["referenced_security_group_id"], "aws_security_group", app_sg)
-    (egress,) = [r for r in postgres_stage.resources("aws_vpc_security_group_egress_rule").values()
-                 if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)]
+    (egress,) = [
+        r
+        for r in postgres_stage.resources("aws_vpc_security_group_egress_rule").values()
+        if refers_to(r.get("referenced_security_group_id", ""), "aws_security_group", db_sg)
+    ]
     assert (egress["from_port"], egress["to_port"]) == (6543, 6543)
     assert refers_to(egress["security_group_id"], "aws_security_group", app_sg)
-    assert not [r for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values()
-                if covers(r, 3306) or covers(r, 5432)]
+    assert not [
+        r
+        for r in postgres_stage.resources("aws_vpc_security_group_ingress_rule").values()
+        if covers(r, 3306) or covers(r, 5432)
+    ]

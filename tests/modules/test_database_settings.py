@@ -19,8 +19,9 @@ def test_unknown_engine_is_rejected():
 
 def test_engine_version_of_another_family_is_rejected():
     message = rejection("dev", "database", engine_version="5.7")
-    assert ("environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family;"
-            " allowed: '8.0'") in message
+    assert (
+        "environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'"
+    ) in message
 
 
 def test_postgres_needs_a_postgres_version():
@@ -55,12 +56,14 @@ def test_replica_count_outside_0_to_5_is_rejected(count):
 
 def test_default_master_username_is_rejected():
     assert "database.master_username = 'admin': default or malformed user name" in rejection(
-        "dev", "database", master_username="admin")
+        "dev", "database", master_username="admin"
+    )
 
 
 def test_malformed_instance_class_is_rejected():
     assert "database.instance_class = 'r7g.large': not an RDS instance class" in rejection(
-        "dev", "database", instance_class="r7g.large")
+        "dev", "database", instance_class="r7g.large"
+    )
 
 
 def test_malformed_backup_window_is_rejected():
@@ -69,8 +72,10 @@ def test_malformed_backup_window_is_rejected():
 
 def test_database_maintenance_overlapping_the_backup_window_is_rejected():
     message = rejection("staging", "database", backup_window="03:00-04:00", maintenance_window="sun:03:30-sun:04:30")
-    assert ("environments/staging.toml: database.maintenance_window = 'sun:03:30-sun:04:30': overlaps backup_window"
-            " (03:00-04:00); allowed: a weekly window outside the daily backup_window") in message
+    assert (
+        "environments/staging.toml: database.maintenance_window = 'sun:03:30-sun:04:30': overlaps backup_window"
+        " (03:00-04:00); allowed: a weekly window outside the daily backup_window"
+    ) in message
 
 
 def test_windows_that_wrap_midnight_and_the_week_are_checked():

@@ -22,8 +22,11 @@ MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
 
 def settings_of(stack: SynthesizedStack, setting_type: str, bucket_name: str) -> list[dict]:
     """The ``setting_type`` resources that point at bucket ``bucket_name``."""
-    return [config for config in stack.resources(setting_type).values()
-            if refers_to(config["bucket"], "aws_s3_bucket", bucket_name)]
+    return [
+        config
+        for config in stack.resources(setting_type).values()
+        if refers_to(config["bucket"], "aws_s3_bucket", bucket_name)
+    ]
 
 
 @pytest.mark.parametrize("stack_name", STACK_NAMES)

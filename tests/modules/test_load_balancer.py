@@ -11,8 +11,12 @@ from modules.load_balancer import TLS_POLICY, LoadBalancerSettings, PublicLoadBa
 from tests.constructs import network_for, synth_construct
 from tests.tf_json import SynthesizedStack, refers_to
 
-MANAGED_GROUPS = {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                  "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"}
+MANAGED_GROUPS = {
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+}
 
 
 def name_of(stack, resource_type, config):
@@ -21,32 +25,42 @@ def name_of(stack, resource_type, config):
 
 def alb_sg_name(stack):
     alb = stack.only("aws_lb")
-    (name,) = [n for n in stack.resources("aws_security_group") if refers_to(alb["security_groups"], "aws_security_group", n)]
+    (name,) = [
+        n for n in stack.resources("aws_security_group") if refers_to(alb["security_groups"], "aws_security_group", n)
+    ]
     return name
 
 
 def listeners(stack):
-    return {l["port"]: l for l in stack.resources("aws_lb_listener").values()}
+    return {listener["port"]: listener for listener in stack.resources("aws_lb_listener").values()}
 
 
 def log_bucket(stack):
     alb = stack.only("aws_lb")
-    (name,) = [n for n in stack.resources("aws_s3_bucket") if refers_to(alb["access_logs"]["bucket"], "aws_s3_bucket", n)]
+    (name,) = [
+        n for n in stack.resources("aws_s3_bucket") if refers_to(alb["access_logs"]["bucket"], "aws_s3_bucket", n)
+    ]
     return name
 
 
 def of_bucket(stack, resource_type, bucket_name):
-    (config,) = [c for c in stack.resources(resource_type).values() if refers_to(c["bucket"], "aws_s3_bucket", bucket_name)]
+    (config,) = [
+        c for c in stack.resources(resource_type).values() if refers_to(c["bucket"], "aws_s3_bucket", bucket_name)
+    ]
     return config
 
 
 def load_balancer_alone(settings: LoadBalancerSettings) -> tuple[PublicLoadBalancer, SynthesizedStack]:
     """One PublicLoadBalancer in a throwaway stack, for settings no shipped stage uses."""
-    return synth_construct(lambda scope, stage: PublicLoadBalancer(
-        scope, "load-balancer", settings, stage, network=network_for(scope, stage), target_port=8080))
+    return synth_construct(
+        lambda scope, stage: PublicLoadBalancer(
+            scope, "load-balancer", settings, stage, network=network_for(scope, stage), target_port=8080
+        )
+    )
 
 
 # --- placement and hardening ------------------------------------------------------------------
+
 
 def test_alb_is_internet_facing_in_every_public_subnet(stage_stack):
     alb = stage_stack.only("aws_lb")
@@ -69,21 +83,28 @@ def test_deletion_protection_follows_the_stage(stacks):
 
 def test_alb_group_admits_only_http_and_https_from_the_internet(stage_stack):
     sg = alb_sg_name(stage_stack)
-    rules = [r for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
-             if refers_to(r["security_group_id"], "aws_security_group", sg)]
+    rules = [
+        r
+        for r in stage_stack.resources("aws_vpc_security_group_ingress_rule").values()
+        if refers_to(r["security_group_id"], "aws_security_group", sg)
+    ]
     expected = {80, 443} if load_stage(stage_stack.stage).load_balancer.https else {80}
     assert {r["from_port"] for r in rules} == expected
     assert all(r["to_port"] == r["from_port"] and r["cidr_ipv4"] == "0.0.0.0/0" for r in rules)
 
 
 def test_every_security_group_and_rule_has_a_description(stage_stack):
-    for resource_type in ("aws_security_group", "aws_vpc_security_group_ingress_rule",
-                          "aws_vpc_security_group_egress_rule"):
+    for resource_type in (
+        "aws_security_group",
+        "aws_vpc_security_group_ingress_rule",
+        "aws_vpc_security_group_egress_rule",
+    ):
         for name, config in stage_stack.resources(resource_type).items():
             assert config.get("description", "").strip(), f"{resource_type}.{name} has no description"
 
 
 # --- listeners, certificate, DNS --------------------------------------------------------------
+
 
 def test_prod_serves_https_with_a_tls13_policy(prod):
     https = listeners(prod)[443]
@@ -114,13 +135,16 @@ def test_prod_requests_a_dns_validated_certificate_for_its_domain(prod):
     validation = prod.only("aws_acm_certificate_validation")
     assert refers_to(validation["certificate_arn"], "aws_acm_certificate", cert_name)
     # The HTTPS listener uses the certificate only once it is validated.
-    assert refers_to(listeners(prod)[443]["certificate_arn"], "aws_acm_certificate_validation",
-                     name_of(prod, "aws_acm_certificate_validation", validation))
+    assert refers_to(
+        listeners(prod)[443]["certificate_arn"],
+        "aws_acm_certificate_validation",
+        name_of(prod, "aws_acm_certificate_validation", validation),
+    )
 
 
 def test_validation_records_iterate_over_the_validation_option_set(prod):
     cert_name = name_of(prod, "aws_acm_certificate", prod.only("aws_acm_certificate"))
-    (name, record), = [(n, r) for n, r in prod.resources("aws_route53_record").items() if "for_each" in r]
+    ((name, record),) = [(n, r) for n, r in prod.resources("aws_route53_record").items() if "for_each" in r]
     # keyed by domain name: a set cannot be indexed, and the keys are known at plan time
     assert f"aws_acm_certificate.{cert_name}.domain_validation_options" in record["for_each"]
     assert "val.domain_name => val" in record["for_each"]
@@ -154,11 +178,15 @@ def test_outputs_give_the_alb_dns_name_and_the_site_url(stage_stack):
 def test_an_existing_certificate_is_used_as_is():
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
     _, stack = load_balancer_alone(LoadBalancerSettings(certificate_arn=arn, waf_enabled=False))
-    assert listeners(stack)[443]["certificate_arn"] == arn and listeners(stack)[80]["default_action"][0]["type"] == "redirect"
+    assert (
+        listeners(stack)[443]["certificate_arn"] == arn
+        and listeners(stack)[80]["default_action"][0]["type"] == "redirect"
+    )
     assert stack.resources("aws_acm_certificate") == {} and stack.resources("aws_route53_record") == {}
 
 
 # --- target group -----------------------------------------------------------------------------
+
 
 def test_target_group_checks_the_stage_health_path_on_the_app_port(stage_stack):
     config = load_stage(stage_stack.stage)
@@ -166,11 +194,13 @@ def test_target_group_checks_the_stage_health_path_on_the_app_port(stage_stack):
     assert group["port"] == config.app_servers.app_port and group["protocol"] == "HTTP"
     check = group["health_check"]
     assert check["enabled"] is True and check["path"] == config.load_balancer.health_check_path
-    assert check["port"] == (str(config.load_balancer.health_check_port) if config.load_balancer.health_check_port
-                             else "traffic-port")
+    assert check["port"] == (
+        str(config.load_balancer.health_check_port) if config.load_balancer.health_check_port else "traffic-port"
+    )
 
 
 # --- access logs ------------------------------------------------------------------------------
+
 
 def test_access_logs_go_to_the_log_bucket(stage_stack):
     logs = stage_stack.only("aws_lb")["access_logs"]
@@ -181,12 +211,16 @@ def test_access_logs_go_to_the_log_bucket(stage_stack):
 def test_log_bucket_is_private_sse_s3_versioned_and_owner_enforced(stage_stack):
     bucket = log_bucket(stage_stack)
     access = of_bucket(stage_stack, "aws_s3_bucket_public_access_block", bucket)
-    assert all(access[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                                  "restrict_public_buckets"))
+    assert all(
+        access[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     (rule,) = of_bucket(stage_stack, "aws_s3_bucket_server_side_encryption_configuration", bucket)["rule"]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"  # ALB cannot write SSE-KMS
-    assert of_bucket(stage_stack, "aws_s3_bucket_ownership_controls", bucket)["rule"]["object_ownership"] == \
-        "BucketOwnerEnforced"
+    assert (
+        of_bucket(stage_stack, "aws_s3_bucket_ownership_controls", bucket)["rule"]["object_ownership"]
+        == "BucketOwnerEnforced"
+    )
     assert of_bucket(stage_stack, "aws_s3_bucket_versioning", bucket)["versioning_configuration"]["status"] == "Enabled"
 
 
@@ -201,9 +235,15 @@ def test_log_bucket_policy_lets_only_elb_log_delivery_write_over_tls(stage_stack
     policy = json.loads(of_bucket(stage_stack, "aws_s3_bucket_policy", log_bucket(stage_stack))["policy"])
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert {json.dumps(s["Principal"]) for s in allows} == {
-        json.dumps({"AWS": "${data.aws_elb_service_account." + next(iter(stage_stack.data("aws_elb_service_account")))
-                    + ".arn}"}),
-        json.dumps({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})}
+        json.dumps(
+            {
+                "AWS": "${data.aws_elb_service_account."
+                + next(iter(stage_stack.data("aws_elb_service_account")))
+                + ".arn}"
+            }
+        ),
+        json.dumps({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+    }
     for statement in allows:
         assert statement["Action"] == "s3:PutObject" and "/alb/AWSLogs/" in statement["Resource"]
     (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
@@ -211,6 +251,7 @@ def test_log_bucket_policy_lets_only_elb_log_delivery_write_over_tls(stage_stack
 
 
 # --- WAF --------------------------------------------------------------------------------------
+
 
 def test_waf_is_on_where_the_stage_says_so(stacks):
     for stage in stage_names():
@@ -227,12 +268,17 @@ def waf_stack(request, stacks):
 def test_web_acl_runs_the_managed_rule_groups_and_a_rate_limit(waf_stack):
     acl = waf_stack.only("aws_wafv2_web_acl")
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
-    groups = {r["statement"]["managed_rule_group_statement"]["name"] for r in acl["rule"]
-              if "managed_rule_group_statement" in r["statement"]}
+    groups = {
+        r["statement"]["managed_rule_group_statement"]["name"]
+        for r in acl["rule"]
+        if "managed_rule_group_statement" in r["statement"]
+    }
     assert groups == MANAGED_GROUPS
     (rate,) = [r for r in acl["rule"] if "rate_based_statement" in r["statement"]]
     assert rate["action"] == {"block": {}}
-    assert rate["statement"]["rate_based_statement"]["limit"] == load_stage(waf_stack.stage).load_balancer.waf_rate_limit
+    assert (
+        rate["statement"]["rate_based_statement"]["limit"] == load_stage(waf_stack.stage).load_balancer.waf_rate_limit
+    )
     assert len({r["priority"] for r in acl["rule"]}) == len(acl["rule"])
     assert all(r["visibility_config"]["cloudwatch_metrics_enabled"] for r in acl["rule"])
 
@@ -244,8 +290,11 @@ def test_web_acl_protects_the_alb(waf_stack):
 
 def test_waf_logs_to_its_own_group_with_retention(waf_stack):
     logging = waf_stack.only("aws_wafv2_web_acl_logging_configuration")
-    (group_name,) = [n for n in waf_stack.resources("aws_cloudwatch_log_group")
-                     if refers_to(logging["log_destination_configs"], "aws_cloudwatch_log_group", n)]
+    (group_name,) = [
+        n
+        for n in waf_stack.resources("aws_cloudwatch_log_group")
+        if refers_to(logging["log_destination_configs"], "aws_cloudwatch_log_group", n)
+    ]
     group = waf_stack.resources("aws_cloudwatch_log_group")[group_name]
     assert group["name"].startswith("aws-waf-logs-")
     assert group["retention_in_days"] == load_stage(waf_stack.stage).load_balancer.waf_log_retention_days
@@ -254,8 +303,17 @@ def test_waf_logs_to_its_own_group_with_retention(waf_stack):
 
 def test_construct_exposes_the_contract_attributes():
     lb, _ = load_balancer_alone(LoadBalancerSettings())
-    for attribute in ("security_group_id", "alb_arn", "alb_arn_suffix", "target_group_arn", "target_group_arn_suffix",
-                      "target_group_resource_label", "dns_name", "web_acl_name", "web_acl_metric_name",
-                      "waf_log_group_name"):
+    for attribute in (
+        "security_group_id",
+        "alb_arn",
+        "alb_arn_suffix",
+        "target_group_arn",
+        "target_group_arn_suffix",
+        "target_group_resource_label",
+        "dns_name",
+        "web_acl_name",
+        "web_acl_metric_name",
+        "waf_log_group_name",
+    ):
         assert isinstance(getattr(lb, attribute), str), attribute
     assert lb.https_enabled is False and lb.site_url is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+
 import pytest
 
 from environments import load_stage, parse_stage
@@ -16,15 +17,21 @@ def test_dev_serves_plain_http_without_waf_or_deletion_protection():
 
 def test_health_check_path_without_leading_slash_is_rejected():
     message = rejection("dev", "load_balancer", health_check_path="health")
-    assert "environments/dev.toml: load_balancer.health_check_path = 'health': not an HTTP path (no leading '/')" in message
+    assert (
+        "environments/dev.toml: load_balancer.health_check_path = 'health': not an HTTP path (no leading '/')"
+        in message
+    )
     assert "allowed: a path starting with '/'" in message
 
 
-@pytest.mark.parametrize("arn", [
-    "arn:aws:iam::123456789012:server-certificate/booking",
-    "arn:aws:acm:eu-west-1:1234:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
-    "booking.example.com",
-])
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:server-certificate/booking",
+        "arn:aws:acm:eu-west-1:1234:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+        "booking.example.com",
+    ],
+)
 def test_certificate_arn_that_is_not_an_acm_arn_is_rejected(arn):
     message = rejection("dev", "load_balancer", certificate_arn=arn)
     assert f"load_balancer.certificate_arn = {arn!r}: not an ACM certificate ARN" in message
@@ -39,8 +46,9 @@ def test_certificate_from_another_region_is_rejected():
 
 def test_an_acm_arn_in_the_stage_region_gives_dev_https():
     raw = copy.deepcopy(shipped("dev"))
-    raw["load_balancer"]["certificate_arn"] = \
+    raw["load_balancer"]["certificate_arn"] = (
         "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    )
     assert parse_stage("dev", raw, "environments/dev.toml").load_balancer.https
 
 

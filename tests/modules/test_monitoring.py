@@ -39,6 +39,7 @@ def log_key(stack) -> tuple[str, dict] | None:
 
 # -- the alarm topic ------------------------------------------------------------------------------
 
+
 def test_one_alarm_topic_per_stage_encrypted_with_a_rotated_key(stage_stack):
     _, sns = topic(stage_stack)
     key = key_named(stage_stack, sns["kms_master_key_id"])
@@ -66,8 +67,9 @@ def test_email_subscribers_come_from_the_stage_file(stage_stack):
     subscriptions = stage_stack.resources("aws_sns_topic_subscription").values()
     assert sorted(s["endpoint"] for s in subscriptions) == sorted(expected)
     topic_name, _ = topic(stage_stack)
-    assert all(s["protocol"] == "email" and refers_to(s["topic_arn"], "aws_sns_topic", topic_name)
-               for s in subscriptions)
+    assert all(
+        s["protocol"] == "email" and refers_to(s["topic_arn"], "aws_sns_topic", topic_name) for s in subscriptions
+    )
 
 
 def test_prod_has_at_least_one_subscriber(prod):
@@ -75,6 +77,7 @@ def test_prod_has_at_least_one_subscriber(prod):
 
 
 # -- log groups -----------------------------------------------------------------------------------
+
 
 def test_every_log_group_has_a_cloudwatch_retention(stage_stack):
     groups = stage_stack.resources("aws_cloudwatch_log_group")
@@ -108,6 +111,7 @@ def test_outside_prod_there_is_no_log_key(stacks, stage):
 
 # -- alarms ---------------------------------------------------------------------------------------
 
+
 def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(stage_stack):
     topic_name, _ = topic(stage_stack)
     assert alarms(stage_stack)
@@ -138,8 +142,9 @@ def test_one_port_allocation_alarm_per_nat_gateway(stage_stack):
 def test_load_balancer_alarms_cover_5xx_latency_and_unhealthy_hosts(stage_stack):
     monitoring = load_stage(stage_stack.stage).monitoring
     by_metric = {a["metric_name"]: a for a in alarms_of_tier(stage_stack, "load_balancer")}
-    assert {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
-            "UnHealthyHostCount"} <= set(by_metric)
+    assert {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount"} <= set(
+        by_metric
+    )
     latency = by_metric["TargetResponseTime"]
     assert latency["extended_statistic"] == monitoring.target_response_time_statistic
     assert latency["threshold"] == monitoring.target_response_time_seconds
@@ -174,8 +179,11 @@ def test_security_alarms_watch_4xx_surges_and_waf_blocks(stage_stack):
 def test_alarm_period_and_evaluation_follow_the_stage(stage_stack):
     monitoring = load_stage(stage_stack.stage).monitoring
     for alarm in alarms(stage_stack).values():
-        periods = [alarm["period"]] if "period" in alarm else [q["metric"]["period"] for q in alarm["metric_query"]
-                                                                 if "metric" in q]
+        periods = (
+            [alarm["period"]]
+            if "period" in alarm
+            else [q["metric"]["period"] for q in alarm["metric_query"] if "metric" in q]
+        )
         assert set(periods) == {monitoring.period_seconds}
         assert alarm["evaluation_periods"] == monitoring.evaluation_periods
 
@@ -191,8 +199,11 @@ def test_every_database_instance_has_its_alarms_and_replicas_a_lag_alarm(stage_s
     assert instances
     database = alarms_of_tier(stage_stack, "database")
     for name, instance in instances.items():
-        metrics = {a["metric_name"] for a in database
-                   if refers_to(a["dimensions"]["DBInstanceIdentifier"], "aws_db_instance", name)}
+        metrics = {
+            a["metric_name"]
+            for a in database
+            if refers_to(a["dimensions"]["DBInstanceIdentifier"], "aws_db_instance", name)
+        }
         expected = {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "FreeableMemory"}
         if instance.get("replicate_source_db"):
             expected.add("ReplicaLag")
@@ -214,7 +225,7 @@ def test_every_cache_member_has_its_alarms(stage_stack):
 def test_database_and_cache_thresholds_follow_the_stage(stage_stack):
     monitoring = load_stage(stage_stack.stage).monitoring
     by_metric = {a["metric_name"]: a["threshold"] for a in alarms(stage_stack).values() if "metric_name" in a}
-    assert by_metric["FreeStorageSpace"] == monitoring.db_free_storage_gib * 1024 ** 3
+    assert by_metric["FreeStorageSpace"] == monitoring.db_free_storage_gib * 1024**3
     assert by_metric["DatabaseConnections"] == monitoring.db_connections
     assert by_metric["EngineCPUUtilization"] == monitoring.cache_engine_cpu_percent
     assert by_metric["Evictions"] == monitoring.cache_evictions
@@ -222,18 +233,28 @@ def test_database_and_cache_thresholds_follow_the_stage(stage_stack):
 
 # -- dashboard ------------------------------------------------------------------------------------
 
+
 def test_one_dashboard_per_stage_with_the_golden_signals_of_every_tier(stage_stack):
     dashboard = stage_stack.only("aws_cloudwatch_dashboard")
     assert dashboard["dashboard_name"] == stage_stack.name
     widgets = json.loads(dashboard["dashboard_body"])["widgets"]
     metrics = {(line[0], line[1]) for w in widgets for line in w["properties"]["metrics"]}
-    assert {("AWS/ApplicationELB", "RequestCount"), ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
-            ("AWS/ApplicationELB", "TargetResponseTime"), ("AWS/ApplicationELB", "UnHealthyHostCount"),
-            ("AWS/EC2", "CPUUtilization"), ("AWS/NATGateway", "ErrorPortAllocation")} <= metrics
+    assert {
+        ("AWS/ApplicationELB", "RequestCount"),
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+        ("AWS/ApplicationELB", "TargetResponseTime"),
+        ("AWS/ApplicationELB", "UnHealthyHostCount"),
+        ("AWS/EC2", "CPUUtilization"),
+        ("AWS/NATGateway", "ErrorPortAllocation"),
+    } <= metrics
     if stage_stack.resources("aws_cloudfront_distribution"):
         assert ("AWS/CloudFront", "Requests") in metrics
-    assert {("AWS/RDS", "CPUUtilization"), ("AWS/RDS", "FreeStorageSpace"), ("AWS/ElastiCache", "EngineCPUUtilization"),
-            ("AWS/ElastiCache", "Evictions")} <= metrics
+    assert {
+        ("AWS/RDS", "CPUUtilization"),
+        ("AWS/RDS", "FreeStorageSpace"),
+        ("AWS/ElastiCache", "EngineCPUUtilization"),
+        ("AWS/ElastiCache", "Evictions"),
+    } <= metrics
 
 
 def test_dashboard_widgets_do_not_overlap(stage_stack):
@@ -243,6 +264,7 @@ def test_dashboard_widgets_do_not_overlap(stage_stack):
 
 # -- derivation from the tiers (the construct on its own, with stand-in tiers) --------------------
 
+
 def synth_alarms(**tiers) -> dict:
     """PlatformAlarms alone, reading stand-in tiers (only the attributes its protocols name)."""
     settings = MonitoringSettings(db_free_storage_gib=2.0, db_freeable_memory_mib=128)
@@ -250,10 +272,17 @@ def synth_alarms(**tiers) -> dict:
     return {t: r for t, r in stack.json["resource"].items()}
 
 
-DATABASE = SimpleNamespace(instance_identifier="t-db", replica_identifiers=["t-db-replica-1", "t-db-replica-2"],
-                           engine="postgres", log_group_names=[])
-CACHE = SimpleNamespace(replication_group_id="t-cache", member_cluster_ids=["t-cache-001", "t-cache-002"],
-                        slow_log_group_name="/t/cache/slow")
+DATABASE = SimpleNamespace(
+    instance_identifier="t-db",
+    replica_identifiers=["t-db-replica-1", "t-db-replica-2"],
+    engine="postgres",
+    log_group_names=[],
+)
+CACHE = SimpleNamespace(
+    replication_group_id="t-cache",
+    member_cluster_ids=["t-cache-001", "t-cache-002"],
+    slow_log_group_name="/t/cache/slow",
+)
 
 
 def test_every_database_instance_gets_cpu_storage_connections_memory_alarms():
@@ -273,8 +302,8 @@ def test_database_thresholds_are_converted_to_bytes():
     found = synth_alarms(database=DATABASE)["aws_cloudwatch_metric_alarm"].values()
     storage = next(a for a in found if a["metric_name"] == "FreeStorageSpace")
     memory = next(a for a in found if a["metric_name"] == "FreeableMemory")
-    assert storage["threshold"] == 2 * 1024 ** 3 and storage["comparison_operator"] == "LessThanThreshold"
-    assert memory["threshold"] == 128 * 1024 ** 2
+    assert storage["threshold"] == 2 * 1024**3 and storage["comparison_operator"] == "LessThanThreshold"
+    assert memory["threshold"] == 128 * 1024**2
 
 
 def test_every_cache_member_of_a_replicated_group_gets_cpu_memory_evictions_and_lag_alarms():

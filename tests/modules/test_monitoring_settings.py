@@ -24,16 +24,19 @@ def test_duplicate_alarm_email_is_rejected():
     assert "an address is listed twice; allowed: distinct addresses" in message
 
 
-@pytest.mark.parametrize("field_name, value, allowed", [
-    ("app_cpu_percent", 150.0, "1 to 100"),
-    ("db_cpu_percent", 0.0, "1 to 100"),
-    ("cache_memory_percent", 101.0, "1 to 100"),
-    ("db_free_storage_gib", 0.1, "0.5 to 10000"),
-    ("target_response_time_seconds", 0.0, "0.05 to 60"),
-    ("nat_port_allocation_errors", -1, "0 to 100000"),
-    ("evaluation_periods", 0, "1 to 24"),
-    ("unhealthy_hosts", 0, "1 to 100"),
-])
+@pytest.mark.parametrize(
+    "field_name, value, allowed",
+    [
+        ("app_cpu_percent", 150.0, "1 to 100"),
+        ("db_cpu_percent", 0.0, "1 to 100"),
+        ("cache_memory_percent", 101.0, "1 to 100"),
+        ("db_free_storage_gib", 0.1, "0.5 to 10000"),
+        ("target_response_time_seconds", 0.0, "0.05 to 60"),
+        ("nat_port_allocation_errors", -1, "0 to 100000"),
+        ("evaluation_periods", 0, "1 to 24"),
+        ("unhealthy_hosts", 0, "1 to 100"),
+    ],
+)
 def test_threshold_out_of_range_is_rejected(field_name, value, allowed):
     message = rejection("staging", "monitoring", **{field_name: value})
     assert f"environments/staging.toml: monitoring.{field_name} = {value}: out of range; allowed: {allowed}" in message

@@ -16,14 +16,20 @@ def route_table_of(stack, subnet_name):
     """The route table name a subnet is associated with."""
     for assoc in stack.resources("aws_route_table_association").values():
         if refers_to(assoc["subnet_id"], "aws_subnet", subnet_name):
-            return next(name for name in stack.resources("aws_route_table")
-                        if refers_to(assoc["route_table_id"], "aws_route_table", name))
+            return next(
+                name
+                for name in stack.resources("aws_route_table")
+                if refers_to(assoc["route_table_id"], "aws_route_table", name)
+            )
     raise AssertionError(f"{stack.name}: subnet {subnet_name} has no route table association")
 
 
 def routes_of(stack, route_table_name):
-    return [r for r in stack.resources("aws_route").values()
-            if refers_to(r["route_table_id"], "aws_route_table", route_table_name)]
+    return [
+        r
+        for r in stack.resources("aws_route").values()
+        if refers_to(r["route_table_id"], "aws_route_table", route_table_name)
+    ]
 
 
 def test_vpc_has_stage_cidr_and_dns(stage_stack):
@@ -47,7 +53,7 @@ def test_subnets_lie_inside_the_vpc_without_overlap(stage_stack):
     vpc = ipaddress.ip_network(stage_stack.only("aws_vpc")["cidr_block"])
     nets = [ipaddress.ip_network(s["cidr_block"]) for s in stage_stack.resources("aws_subnet").values()]
     assert all(n.subnet_of(vpc) for n in nets)
-    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
 
 
 def test_no_subnet_assigns_public_ips(stage_stack):
@@ -76,7 +82,9 @@ def test_public_subnets_route_to_the_internet_gateway(stage_stack):
 def test_prod_app_subnets_use_the_nat_gateway_of_their_own_az(prod):
     nat_az = {}
     for nat_name, nat in prod.resources("aws_nat_gateway").items():
-        subnet = next(s for n, s in prod.resources("aws_subnet").items() if refers_to(nat["subnet_id"], "aws_subnet", n))
+        subnet = next(
+            s for n, s in prod.resources("aws_subnet").items() if refers_to(nat["subnet_id"], "aws_subnet", n)
+        )
         nat_az[nat_name] = subnet["availability_zone"]
     for name, subnet in subnets_of_tier(prod, "private-app").items():
         (route,) = routes_of(prod, route_table_of(prod, name))
@@ -99,13 +107,16 @@ def test_data_subnets_have_no_route_to_the_internet(stage_stack):
 
 
 def test_gateway_endpoints_serve_every_private_route_table(stage_stack):
-    private_tables = {route_table_of(stage_stack, n) for t in ("private-app", "private-data")
-                      for n in subnets_of_tier(stage_stack, t)}
+    private_tables = {
+        route_table_of(stage_stack, n) for t in ("private-app", "private-data") for n in subnets_of_tier(stage_stack, t)
+    }
     endpoints = stage_stack.resources("aws_vpc_endpoint").values()
     assert sorted(e["service_name"].rsplit(".", 1)[1] for e in endpoints) == ["dynamodb", "s3"]
     for endpoint in endpoints:
         assert endpoint["vpc_endpoint_type"] == "Gateway"
-        assert {t for t in private_tables if refers_to(endpoint["route_table_ids"], "aws_route_table", t)} == private_tables
+        assert {
+            t for t in private_tables if refers_to(endpoint["route_table_ids"], "aws_route_table", t)
+        } == private_tables
 
 
 def test_default_security_group_allows_nothing(stage_stack):
@@ -117,18 +128,30 @@ def test_flow_logs_capture_all_traffic_to_a_log_group_with_stage_retention(stage
     config = load_stage(stage_stack.stage)
     flow_log = stage_stack.only("aws_flow_log")
     assert flow_log["traffic_type"] == "ALL" and flow_log["log_destination_type"] == "cloud-watch-logs"
-    (group_name,) = [n for n, g in stage_stack.resources("aws_cloudwatch_log_group").items()
-                     if refers_to(flow_log["log_destination"], "aws_cloudwatch_log_group", n)]
+    (group_name,) = [
+        n
+        for n, g in stage_stack.resources("aws_cloudwatch_log_group").items()
+        if refers_to(flow_log["log_destination"], "aws_cloudwatch_log_group", n)
+    ]
     group = stage_stack.resources("aws_cloudwatch_log_group")[group_name]
     assert group["retention_in_days"] == config.network.flow_log_retention_days
 
 
 def test_flow_log_role_may_write_only_its_log_group(stage_stack):
     import json
+
     flow_log = stage_stack.only("aws_flow_log")
-    (role_name,) = [n for n in stage_stack.resources("aws_iam_role") if refers_to(flow_log["iam_role_arn"], "aws_iam_role", n)]
+    (role_name,) = [
+        n for n in stage_stack.resources("aws_iam_role") if refers_to(flow_log["iam_role_arn"], "aws_iam_role", n)
+    ]
     role = stage_stack.resources("aws_iam_role")[role_name]
-    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    (policy,) = [p for p in stage_stack.resources("aws_iam_role_policy").values() if refers_to(p["role"], "aws_iam_role", role_name)]
+    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {
+        "Service": "vpc-flow-logs.amazonaws.com"
+    }
+    (policy,) = [
+        p
+        for p in stage_stack.resources("aws_iam_role_policy").values()
+        if refers_to(p["role"], "aws_iam_role", role_name)
+    ]
     for statement in json.loads(policy["policy"])["Statement"]:
         assert all("aws_cloudwatch_log_group" in r for r in statement["Resource"])

@@ -25,6 +25,7 @@ def test_overlapping_subnets_are_rejected():
 def test_subnet_outside_the_vpc_is_rejected():
     def move_a_data_subnet_out(raw):
         raw["network"]["private_data_subnets"][2] = "10.99.0.0/24"
+
     message = rejection_of_edit("staging", move_a_data_subnet_out)
     assert "network.private_data_subnets[2] = '10.99.0.0/24': outside the VPC 10.20.0.0/16" in message
     assert "allowed: a CIDR inside 10.20.0.0/16" in message
@@ -34,6 +35,7 @@ def test_non_production_stage_needs_two_azs():
     def one_az(raw):
         for key in ("azs", "public_subnets", "private_app_subnets", "private_data_subnets"):
             raw["network"][key] = raw["network"][key][:1]
+
     assert "allowed: at least 2 distinct AZs" in rejection_of_edit("dev", one_az)
 
 

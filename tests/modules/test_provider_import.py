@@ -63,6 +63,7 @@ def test_provider_package_is_loaded_lightly():
 
 def test_attribute_access_on_the_light_package_loads_one_submodule():
     import cdktf_cdktf_provider_aws as aws
+
     assert aws.vpc.Vpc.__name__ == "Vpc"
     with pytest.raises(AttributeError):
         aws.no_such_resource  # noqa: B018
@@ -82,8 +83,11 @@ def test_with_the_preload_the_index_compiles_no_resource_module(provider_index, 
 def test_with_the_preload_the_index_exports_the_same_names_in_the_same_order(provider_index, preloaded_index):
     # The eager index creates its names in its `exports.a = exports.b = ... = void 0;` lines; a chained
     # assignment sets the rightmost first, so each line creates its names last to first.
-    declared = [name for line in re.findall(r"^exports\.\w+ = .* = void 0;$", provider_index.read_text(), re.M)
-                for name in reversed(re.findall(r"exports\.(\w+) = ", line))]
+    declared = [
+        name
+        for line in re.findall(r"^exports\.\w+ = .* = void 0;$", provider_index.read_text(), re.M)
+        for name in reversed(re.findall(r"exports\.(\w+) = ", line))
+    ]
     names = preloaded_index["names"]
     assert len(names) > 2000 and names == declared
 
@@ -97,8 +101,7 @@ def test_with_the_preload_a_resource_module_is_required_on_first_use(provider_in
 def test_the_jsii_kernel_of_this_session_was_started_with_the_preload():
     """The loader started the kernel (the conftest imports the tiers first): its Node.js has the preload."""
     assert sys.platform == "linux", "reads /proc; CI and the dev machines are Linux"
-    children = [Path(stat).parent for stat in Path("/proc").glob("[0-9]*/stat")
-                if _parent_pid(stat) == os.getpid()]
+    children = [Path(stat).parent for stat in Path("/proc").glob("[0-9]*/stat") if _parent_pid(stat) == os.getpid()]
     kernels = [proc for proc in children if b"jsii-runtime" in _read(proc / "cmdline")]
     assert kernels, "no jsii kernel among this process's children"
     environment = _read(kernels[0] / "environ").split(b"\0")

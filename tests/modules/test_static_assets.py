@@ -15,8 +15,11 @@ from tests.tf_json import refers_to
 
 def assets_bucket(stack) -> str:
     """Terraform name of the assets bucket (not its log bucket, not the ALB's)."""
-    [name] = [n for n, b in stack.resources("aws_s3_bucket").items()
-              if "-assets-" in b["bucket"] and "-assets-logs-" not in b["bucket"]]
+    [name] = [
+        n
+        for n, b in stack.resources("aws_s3_bucket").items()
+        if "-assets-" in b["bucket"] and "-assets-logs-" not in b["bucket"]
+    ]
     return name
 
 
@@ -53,11 +56,14 @@ def lifecycle_rules(stack) -> dict[str, dict]:
 
 # -- the bucket's protections ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", [assets_bucket, log_bucket])
 def test_both_buckets_block_every_kind_of_public_access(stage_stack, which):
     block = of_bucket(stage_stack, "aws_s3_bucket_public_access_block", which(stage_stack))
-    assert all(block[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                                "restrict_public_buckets"))
+    assert all(
+        block[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
 
 
 def test_assets_bucket_disables_acls(stage_stack):
@@ -71,8 +77,9 @@ def test_assets_bucket_is_versioned(stage_stack):
 
 
 def test_assets_bucket_uses_sse_kms_with_bucket_key_and_a_rotated_key(stage_stack):
-    encryption = of_bucket(stage_stack, "aws_s3_bucket_server_side_encryption_configuration",
-                           assets_bucket(stage_stack))["rule"][0]
+    encryption = of_bucket(
+        stage_stack, "aws_s3_bucket_server_side_encryption_configuration", assets_bucket(stage_stack)
+    )["rule"][0]
     assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     assert encryption["bucket_key_enabled"] is True
     _, key = assets_key(stage_stack)
@@ -126,6 +133,7 @@ def test_dev_assets_bucket_may_be_destroyed(dev):
 
 # -- lifecycle ------------------------------------------------------------------------------------
 
+
 def test_every_lifecycle_rule_has_an_explicit_filter(stage_stack):
     for rule in lifecycle_rules(stage_stack).values():
         assert rule["filter"] == [{"prefix": ""}] and rule["status"] == "Enabled"
@@ -136,7 +144,8 @@ def test_objects_move_standard_to_ia_to_archive_in_order_with_stage_days(stage_s
     transitions = lifecycle_rules(stage_stack)["tier-down-current-versions"]["transition"]
     assert [(t["storage_class"], t["days"]) for t in transitions] == [
         ("STANDARD_IA", config.transition_to_ia_days),
-        (config.archive_storage_class, config.transition_to_archive_days)]
+        (config.archive_storage_class, config.transition_to_archive_days),
+    ]
     ia, archive = (t["days"] for t in transitions)
     assert 30 <= ia and archive >= ia + 30
 
@@ -156,10 +165,12 @@ def test_incomplete_multipart_uploads_are_aborted(stage_stack):
     config = load_stage(stage_stack.stage).static_assets
     rule = lifecycle_rules(stage_stack)["abort-incomplete-multipart-uploads"]
     assert rule["abort_incomplete_multipart_upload"] == [
-        {"days_after_initiation": config.abort_incomplete_multipart_days}]
+        {"days_after_initiation": config.abort_incomplete_multipart_days}
+    ]
 
 
 # -- CloudFront -----------------------------------------------------------------------------------
+
 
 def test_cloudfront_follows_the_stage_switch(stacks):
     for stage in stage_names():
@@ -179,7 +190,10 @@ def test_distribution_reads_the_bucket_through_origin_access_control(cdn_stack):
     [(oac_name, oac)] = cdn_stack.resources("aws_cloudfront_origin_access_control").items()
     assert refers_to(origin["origin_access_control_id"], "aws_cloudfront_origin_access_control", oac_name)
     assert (oac["origin_access_control_origin_type"], oac["signing_behavior"], oac["signing_protocol"]) == (
-        "s3", "always", "sigv4")
+        "s3",
+        "always",
+        "sigv4",
+    )
     assert "s3_origin_config" not in origin  # no legacy origin access identity
 
 
@@ -194,8 +208,9 @@ def test_distribution_redirects_http_to_https_and_serves_a_root_object(cdn_stack
 def test_distribution_sends_security_headers(cdn_stack):
     _, dist = distribution(cdn_stack)
     [(name, policy)] = cdn_stack.resources("aws_cloudfront_response_headers_policy").items()
-    assert refers_to(dist["default_cache_behavior"]["response_headers_policy_id"],
-                     "aws_cloudfront_response_headers_policy", name)
+    assert refers_to(
+        dist["default_cache_behavior"]["response_headers_policy_id"], "aws_cloudfront_response_headers_policy", name
+    )
     headers = policy["security_headers_config"]
     assert headers["strict_transport_security"]["access_control_max_age_sec"] >= 31536000
     assert headers["frame_options"]["frame_option"] == "DENY"
@@ -237,6 +252,7 @@ def test_no_bucket_policy_grants_to_everyone(stage_stack):
 
 # -- the app servers' rights ----------------------------------------------------------------------
 
+
 def writer_policy(stack) -> dict:
     [policy] = [p for p in stack.resources("aws_iam_role_policy").values() if "asset-uploads" in p["name"]]
     return policy
@@ -269,11 +285,13 @@ def test_stage_outputs_the_bucket_and_the_cdn_domain(stacks):
 
 # -- the construct on its own ---------------------------------------------------------------------
 
+
 def synth_static_assets(grant_uploads: bool = False, **settings) -> dict:
     def build(scope, stage):
         assets = StaticAssets(scope, "assets", StaticAssetsSettings(**settings), stage, protect_from_deletion=False)
         if grant_uploads:
             assets.grant_uploads(SimpleNamespace(name="app-role", id="app-role"))
+
     return synth_construct(build)[1].json["resource"]
 
 
@@ -282,8 +300,11 @@ def test_a_custom_certificate_gets_tls_1_2_and_sni():
     resources = synth_static_assets(certificate_arn=arn, aliases=("assets.example.com",))
     [dist] = resources["aws_cloudfront_distribution"].values()
     assert dist["aliases"] == ["assets.example.com"]
-    assert dist["viewer_certificate"] == {"acm_certificate_arn": arn, "minimum_protocol_version": "TLSv1.2_2021",
-                                          "ssl_support_method": "sni-only"}
+    assert dist["viewer_certificate"] == {
+        "acm_certificate_arn": arn,
+        "minimum_protocol_version": "TLSv1.2_2021",
+        "ssl_support_method": "sni-only",
+    }
 
 
 def test_only_a_granted_role_may_write():

@@ -10,7 +10,10 @@ from tests.environments.stage_edits import rejection
 
 def test_cloudfront_is_on_in_staging_and_prod_and_off_in_dev():
     assert {s: load_stage(s).static_assets.cloudfront_enabled for s in ("dev", "staging", "prod")} == {
-        "dev": False, "staging": True, "prod": True}
+        "dev": False,
+        "staging": True,
+        "prod": True,
+    }
 
 
 def test_archive_before_standard_ia_is_rejected_as_out_of_order():
@@ -37,11 +40,14 @@ def test_unknown_archive_class_lists_the_allowed_classes():
     assert "'GLACIER_IR' (Glacier Instant Retrieval" in message
 
 
-@pytest.mark.parametrize("field_name, value, allowed", [
-    ("noncurrent_version_expiration_days", 0, "1 to 3650"),
-    ("abort_incomplete_multipart_days", 400, "1 to 365"),
-    ("access_log_expiration_days", 0, "1 to 3650"),
-])
+@pytest.mark.parametrize(
+    "field_name, value, allowed",
+    [
+        ("noncurrent_version_expiration_days", 0, "1 to 3650"),
+        ("abort_incomplete_multipart_days", 400, "1 to 365"),
+        ("access_log_expiration_days", 0, "1 to 3650"),
+    ],
+)
 def test_lifecycle_days_out_of_range_are_rejected(field_name, value, allowed):
     message = rejection("dev", "static_assets", **{field_name: value})
     assert f"static_assets.{field_name} = {value}: out of range; allowed: {allowed}" in message

@@ -47,8 +47,9 @@ def test_checkov_ran_checks_on_every_stack(scans) -> None:
 @pytest.mark.parametrize("stack", checkov_gate.GATED_STACKS)
 def test_no_finding_outside_the_accepted_list(scans, accepted, stack) -> None:
     new = checkov_gate.unaccepted(scans[stack], accepted)
-    assert not new, "checkov findings not in security/checkov-accepted.yaml (fix them):\n  " + \
-        "\n  ".join(map(str, new))
+    assert not new, "checkov findings not in security/checkov-accepted.yaml (fix them):\n  " + "\n  ".join(
+        map(str, new)
+    )
 
 
 def test_every_accepted_entry_is_still_needed(scans, accepted) -> None:
@@ -77,21 +78,31 @@ def test_uncleaned_required_version_hides_everything(tmp_path: Path, prod) -> No
 
 
 def test_clean_drops_import_and_moved_blocks() -> None:
-    document = {"terraform": {"required_version": ">= 1.10", "backend": {"s3": {}}}, "import": [{}], "moved": [{}],
-                "resource": {"aws_vpc": {"x": {}}}}
+    document = {
+        "terraform": {"required_version": ">= 1.10", "backend": {"s3": {}}},
+        "import": [{}],
+        "moved": [{}],
+        "resource": {"aws_vpc": {"x": {}}},
+    }
     assert checkov_gate.clean(document) == {"terraform": {"backend": {"s3": {}}}, "resource": {"aws_vpc": {"x": {}}}}
 
 
 def test_resource_name_drops_the_cdktf_hash() -> None:
     assert checkov_gate.resource_name("resource.app-servers_log-group_0DD51AF5") == "app-servers_log-group"
-    assert checkov_gate.resource_name("aws_s3_bucket.load-balancer_access-log-bucket_AE47107F") == \
-        "load-balancer_access-log-bucket"
+    assert (
+        checkov_gate.resource_name("aws_s3_bucket.load-balancer_access-log-bucket_AE47107F")
+        == "load-balancer_access-log-bucket"
+    )
 
 
 def test_acceptance_is_scoped_by_check_resource_and_stack() -> None:
     entry = checkov_gate.Acceptance("CKV_AWS_18", "state-store_state-bucket", "r", ("digital-booking-state",))
     finding = checkov_gate.Finding("digital-booking-state", "CKV_AWS_18", "state-store_state-bucket", "x", "")
     assert entry.covers(finding)
-    assert not entry.covers(checkov_gate.Finding("digital-booking-prod", "CKV_AWS_18", "state-store_state-bucket", "x", ""))
-    assert not entry.covers(checkov_gate.Finding("digital-booking-state", "CKV_AWS_19", "state-store_state-bucket", "x", ""))
+    assert not entry.covers(
+        checkov_gate.Finding("digital-booking-prod", "CKV_AWS_18", "state-store_state-bucket", "x", "")
+    )
+    assert not entry.covers(
+        checkov_gate.Finding("digital-booking-state", "CKV_AWS_19", "state-store_state-bucket", "x", "")
+    )
     assert not entry.covers(checkov_gate.Finding("digital-booking-state", "CKV_AWS_18", "other-bucket", "x", ""))

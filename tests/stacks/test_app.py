@@ -12,7 +12,11 @@ from stacks.app import STAGES_VARIABLE, build_app, selected_stages
 
 def test_app_writes_the_state_stack_and_one_stack_per_stage(synth_dir):
     assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == [
-        "digital-booking-dev", "digital-booking-prod", "digital-booking-staging", "digital-booking-state"]
+        "digital-booking-dev",
+        "digital-booking-prod",
+        "digital-booking-staging",
+        "digital-booking-state",
+    ]
 
 
 def test_a_bad_stage_file_stops_synth_before_anything_is_written(tmp_path):
@@ -40,6 +44,7 @@ def test_one_stage_only_synthesizes_that_stage_and_the_bootstrap(tmp_path):
 
 def test_main_reports_a_bad_stage_name_and_exits_2(monkeypatch, capsys):
     import main
+
     monkeypatch.setenv(STAGES_VARIABLE, "qa")
     assert main.main() == 2
     assert "unknown stage 'qa': allowed: dev, prod, staging" in capsys.readouterr().err

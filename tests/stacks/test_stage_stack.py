@@ -8,8 +8,8 @@ import dataclasses
 import inspect
 from pathlib import Path
 
-import pytest
 import cdktf
+import pytest
 
 import environments
 from environments import SECTIONS
@@ -24,8 +24,16 @@ from modules.static_assets import StaticAssets
 from stacks import stage_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-TIERS = (Network, PublicLoadBalancer, AppServerFleet, BookingDatabase, BookingCache, StaticAssets, StageAlerting,
-         PlatformAlarms)
+TIERS = (
+    Network,
+    PublicLoadBalancer,
+    AppServerFleet,
+    BookingDatabase,
+    BookingCache,
+    StaticAssets,
+    StageAlerting,
+    PlatformAlarms,
+)
 
 
 @pytest.mark.parametrize("tier", TIERS, ids=lambda tier: tier.__name__)
@@ -36,10 +44,14 @@ def test_a_tier_without_its_settings_and_stage_does_not_build(tier):
 
 def test_modules_never_import_environments():
     for path in (PROJECT_DIR / "modules").glob("*.py"):
-        imported = {alias.name for node in ast.walk(ast.parse(path.read_text()))
-                    for alias in (node.names if isinstance(node, ast.Import) else [])}
-        imported |= {node.module or "" for node in ast.walk(ast.parse(path.read_text()))
-                     if isinstance(node, ast.ImportFrom)}
+        imported = {
+            alias.name
+            for node in ast.walk(ast.parse(path.read_text()))
+            for alias in (node.names if isinstance(node, ast.Import) else [])
+        }
+        imported |= {
+            node.module or "" for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
+        }
         assert not {m for m in imported if m.split(".")[0] in ("environments", "stacks")}, path.name
 
 
@@ -51,9 +63,12 @@ def test_every_tier_setting_is_declared_once_in_its_tier():
     tier_fields = {f.name for cls in tier_classes for f in dataclasses.fields(cls)}
     for own in (StageSection, StateSection):
         assert not {f.name for f in dataclasses.fields(own)} & tier_fields, own.__name__
-    declared_in_environments = {name for module in (environments, environments.schema)
-                                for name, value in vars(module).items()
-                                if dataclasses.is_dataclass(value) and value.__module__.startswith("environments")}
+    declared_in_environments = {
+        name
+        for module in (environments, environments.schema)
+        for name, value in vars(module).items()
+        if dataclasses.is_dataclass(value) and value.__module__.startswith("environments")
+    }
     assert declared_in_environments == {"StageConfig", "StageSection", "StateSection"}
 
 

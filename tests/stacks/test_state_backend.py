@@ -30,20 +30,21 @@ def test_use_lockfile_follows_the_stage_switch(stage_stack):
 
 def test_switching_use_lockfile_off_removes_it(tmp_path):
     import dataclasses
+    import json
 
     from cdktf import App
 
     from stacks.stage_stack import StageStack
     from tests.tf_json import SynthesizedStack
-    import json
 
     config = load_stage("dev")
     config = dataclasses.replace(config, state=dataclasses.replace(config.state, use_lockfile=False))
     app = App(outdir=str(tmp_path))
     StageStack(app, config, load_state_backend())
     app.synth()
-    stack = SynthesizedStack("digital-booking-dev",
-                             json.loads((tmp_path / "stacks/digital-booking-dev/cdk.tf.json").read_text()))
+    stack = SynthesizedStack(
+        "digital-booking-dev", json.loads((tmp_path / "stacks/digital-booking-dev/cdk.tf.json").read_text())
+    )
     assert "use_lockfile" not in stack.backend()["s3"]
 
 

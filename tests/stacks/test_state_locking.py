@@ -33,8 +33,8 @@ LOCK_ERROR = "Error acquiring the state lock"
 #: Left out of the bootstrap in the emulator, with the reason (everything else is applied as defined).
 BOOTSTRAP_UNSUPPORTED = {
     "aws_s3_bucket_policy": "moto 5.2.5 evaluates a Deny statement's Condition as always true, so the "
-                            "deny-non-TLS statement (aws:SecureTransport=false) would refuse every state "
-                            "read and write over the emulator's plain HTTP",
+    "deny-non-TLS statement (aws:SecureTransport=false) would refuse every state "
+    "read and write over the emulator's plain HTTP",
 }
 
 
@@ -47,8 +47,9 @@ def moto() -> emulator.MotoServer:
 @pytest.fixture(scope="module")
 def bootstrapped(moto: emulator.MotoServer, synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``digital-booking-state`` applied into the emulator (bucket, lock table, key...)."""
-    work = emulator.copy_stack(synth_dir / "stacks" / "digital-booking-state",
-                               tmp_path_factory.mktemp("bootstrap") / "digital-booking-state")
+    work = emulator.copy_stack(
+        synth_dir / "stacks" / "digital-booking-state", tmp_path_factory.mktemp("bootstrap") / "digital-booking-state"
+    )
     document = json.loads((work / "cdk.tf.json").read_text())
     excluded = sandbox.exclusion_closure(document, BOOTSTRAP_UNSUPPORTED)
     assert [a.split(".")[0] for a in excluded.addresses] == ["aws_s3_bucket_policy"]
@@ -62,8 +63,13 @@ def bootstrapped(moto: emulator.MotoServer, synth_dir: Path, tmp_path_factory: p
 def _boto(moto: emulator.MotoServer, service: str):  # noqa: ANN202
     import boto3
 
-    return boto3.client(service, endpoint_url=moto.url, region_name="eu-west-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=moto.url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def _backend(synth_dir: Path, **changes: Any) -> dict[str, Any]:
@@ -80,16 +86,20 @@ def _backend(synth_dir: Path, **changes: Any) -> dict[str, Any]:
 def _writer(directory: Path, moto: emulator.MotoServer, backend: dict[str, Any], second: bool) -> Path:
     """A terraform configuration with the stage's backend at the emulator and builtin resources only."""
     directory.mkdir(parents=True, exist_ok=True)
-    hold = (f"touch '{directory.parent}/holding'; i=0; "
-            f"while [ ! -f '{directory.parent}/release' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done")
+    hold = (
+        f"touch '{directory.parent}/holding'; i=0; "
+        f"while [ ! -f '{directory.parent}/release' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"
+    )
     # Only writer 1 holds (local-exec runs at create); writer 2 has the same `first`, plus `second`.
     resources: dict[str, Any] = {"first": {"input": "first writer"}}
     if second:
         resources["second"] = {"input": "second writer"}
     else:
         resources["first"]["provisioner"] = [{"local-exec": {"command": hold}}]
-    document = {"terraform": {"backend": {"s3": emulator.s3_backend_override(backend, moto.url)}},
-                "resource": {"terraform_data": resources}}
+    document = {
+        "terraform": {"backend": {"s3": emulator.s3_backend_override(backend, moto.url)}},
+        "resource": {"terraform_data": resources},
+    }
     (directory / "main.tf.json").write_text(json.dumps(document, indent=2))
     emulator.init(directory, moto.url)
     return directory
@@ -111,22 +121,33 @@ def _race(tmp_path: Path, moto: emulator.MotoServer, backend: dict[str, Any]) ->
     first = _writer(tmp_path / "first", moto, backend, second=False)
     second = _writer(tmp_path / "second", moto, backend, second=True)
     env = terraform_cli.terraform_env(emulator.terraform_env(moto.url))
-    holder = subprocess.Popen([terraform_cli.terraform_binary(), "apply", "-auto-approve", "-input=false",
-                               "-no-color"], cwd=first, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    holder = subprocess.Popen(
+        [terraform_cli.terraform_binary(), "apply", "-auto-approve", "-input=false", "-no-color"],
+        cwd=first,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         _wait_for(tmp_path / "holding", holder)
-        contender = emulator.terraform(second, ["apply", "-auto-approve", "-input=false", "-no-color",
-                                                "-lock-timeout=0s"], moto.url, check=False)
+        contender = emulator.terraform(
+            second, ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], moto.url, check=False
+        )
     finally:
         (tmp_path / "release").touch()
         holder_output, _ = holder.communicate(timeout=300)
     between = json.loads(emulator.terraform(second, ["state", "pull"], moto.url).stdout)
-    after = emulator.terraform(second, ["apply", "-auto-approve", "-input=false", "-no-color"], moto.url,
-                               check=False)
+    after = emulator.terraform(second, ["apply", "-auto-approve", "-input=false", "-no-color"], moto.url, check=False)
     state = json.loads(emulator.terraform(second, ["state", "pull"], moto.url).stdout)
-    return {"holder": (holder.returncode, holder_output), "contender": contender, "after": after, "between": between,
-            "state": state}
+    return {
+        "holder": (holder.returncode, holder_output),
+        "contender": contender,
+        "after": after,
+        "between": between,
+        "state": state,
+    }
 
 
 def _resources(state: dict[str, Any]) -> set[str]:
@@ -150,16 +171,18 @@ def test_bootstrap_creates_the_bucket_and_table_the_backend_names(bootstrapped: 
 
 @pytest.mark.parametrize("mode", ["generated", "dynamodb_only", "lockfile_only"])
 def test_second_writer_is_refused_while_the_first_holds_the_lock(bootstrapped, moto, synth_dir, tmp_path, mode) -> None:
-    changes = {"generated": {}, "dynamodb_only": {"use_lockfile": None},
-               "lockfile_only": {"dynamodb_table": None}}[mode]
+    changes = {"generated": {}, "dynamodb_only": {"use_lockfile": None}, "lockfile_only": {"dynamodb_table": None}}[
+        mode
+    ]
     backend = _backend(synth_dir, key=f"locking/{mode}/terraform.tfstate", **changes)
     result = _race(tmp_path, moto, backend)
 
     holder_code, holder_output = result["holder"]
     assert holder_code == 0, holder_output
     contender = result["contender"]
-    assert contender.returncode != 0 and LOCK_ERROR in contender.stdout + contender.stderr, \
+    assert contender.returncode != 0 and LOCK_ERROR in contender.stdout + contender.stderr, (
         f"second writer was not refused:\n{contender.stdout[-3000:]}\n{contender.stderr[-3000:]}"
+    )
     assert result["after"].returncode == 0, result["after"].stdout + result["after"].stderr
     # Writer 1's state is intact; writer 2's retry adds to it: both writes are in the one state
     # object in the bucket, and the lock is gone.

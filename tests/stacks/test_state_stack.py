@@ -24,8 +24,10 @@ def test_bucket_is_named_as_the_stage_backends_expect(state):
 
 def test_bucket_blocks_every_kind_of_public_access(state):
     block = state.only("aws_s3_bucket_public_access_block")
-    assert all(block[flag] is True for flag in
-               ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
 
 
 def test_bucket_ownership_is_enforced(state):

@@ -29,8 +29,10 @@ def test_checked_in_diagram_matches_the_code(tf):
     if checked_in != expected:
         gone = sorted(set(texts(checked_in)) - set(texts(expected)))
         new = sorted(set(texts(expected)) - set(texts(checked_in)))
-        pytest.fail("docs/architecture.svg no longer matches the synthesized stacks: run `make diagram` and "
-                    f"commit it.\n  only in the checked-in file: {gone}\n  only in the code's: {new}")
+        pytest.fail(
+            "docs/architecture.svg no longer matches the synthesized stacks: run `make diagram` and "
+            f"commit it.\n  only in the checked-in file: {gone}\n  only in the code's: {new}"
+        )
 
 
 def test_rendering_is_deterministic(tf):
@@ -81,9 +83,11 @@ def test_a_database_and_cache_are_drawn_when_a_stage_has_them(tf):
     resources = extended["digital-booking-prod"]["resource"]
     resources["aws_db_instance"] = {
         "db": {"engine": "postgres", "engine_version": "16", "instance_class": "db.r6g.large", "multi_az": True},
-        "replica": {"replicate_source_db": "${aws_db_instance.db.identifier}", "instance_class": "db.r6g.large"}}
+        "replica": {"replicate_source_db": "${aws_db_instance.db.identifier}", "instance_class": "db.r6g.large"},
+    }
     resources["aws_elasticache_replication_group"] = {
-        "cache": {"engine": "redis", "num_cache_clusters": 3, "multi_az_enabled": True, "node_type": "cache.t4g.small"}}
+        "cache": {"engine": "redis", "num_cache_clusters": 3, "multi_az_enabled": True, "node_type": "cache.t4g.small"}
+    }
     labels = texts(diagram.render(extended))
     assert "primary + Multi-AZ standby + 1 read replica" in labels
     assert "3 nodes, Multi-AZ failover" in labels

@@ -14,8 +14,13 @@ from tools import emulator
 
 def test_every_resource_type_of_every_stack_goes_to_the_emulator(stacks) -> None:
     """A type whose service has no endpoint override would call real AWS from the sandbox."""
-    types = {t for s in stacks.values() for section in ("resource", "data") for t in s.json.get(section, {})
-             if t.startswith("aws_")}
+    types = {
+        t
+        for s in stacks.values()
+        for section in ("resource", "data")
+        for t in s.json.get(section, {})
+        if t.startswith("aws_")
+    }
     unmapped = sorted(t for t in types if emulator.service_of(t) not in emulator.SERVICES)
     assert not unmapped, f"add these to tools/emulator.py RESOURCE_SERVICES / SERVICES: {unmapped}"
 

@@ -49,10 +49,15 @@ def test_default_profile_in_credentials_file(tmp_path):
 
 
 def test_sso_profile_in_config_file(tmp_path):
-    write(tmp_path / ".aws" / "config", "[profile booking]\nsso_session = corp\nsso_account_id = 1\n"
-                                        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n")
-    assert plan_stage.find_credentials({"HOME": str(tmp_path), "AWS_PROFILE": "booking"}) \
+    write(
+        tmp_path / ".aws" / "config",
+        "[profile booking]\nsso_session = corp\nsso_account_id = 1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n",
+    )
+    assert (
+        plan_stage.find_credentials({"HOME": str(tmp_path), "AWS_PROFILE": "booking"})
         == f"profile 'booking' in {tmp_path / '.aws' / 'config'}"
+    )
 
 
 def test_profile_that_is_only_a_region_does_not_count(tmp_path):
@@ -71,11 +76,19 @@ def test_make_target_without_credentials_stops_with_a_clear_message(command, tmp
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != plan_stage.EMULATOR_VARIABLE}
     # Keep HOME (npm's cache); point the shared AWS files at nothing.
     env.update(AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"))
-    result = subprocess.run(["make", "--no-print-directory", command, "STAGE=dev"], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        ["make", "--no-print-directory", command, "STAGE=dev"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "error: no AWS credentials found, so `make " + command + "` cannot reach AWS for stage 'dev'" \
-        in result.stderr
+    assert (
+        "error: no AWS credentials found, so `make " + command + "` cannot reach AWS for stage 'dev'" in result.stderr
+    )
     assert "DIGITAL_BOOKING_EMULATOR_URL=start make " + command + " STAGE=dev" in result.stderr
     assert "terraform" not in result.stdout.lower()  # stopped before any terraform run
 
@@ -105,8 +118,15 @@ def test_make_plan_against_the_emulator_prints_a_plan():
     """`DIGITAL_BOOKING_EMULATOR_URL=start make plan STAGE=dev`: real terraform plan of the dev stack against moto."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env[plan_stage.EMULATOR_VARIABLE] = "start"
-    result = subprocess.run(["make", "--no-print-directory", "plan", "STAGE=dev"], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "plan", "STAGE=dev"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "started the emulator (moto)" in result.stdout
     assert re.search(r"Plan: \d+ to add, 0 to change, 0 to destroy\.", result.stdout)
@@ -121,8 +141,15 @@ def test_make_diff_against_the_emulator_runs_the_npm_cdktf_cli():
     """`make diff` installs the pinned cdktf CLI (npm ci) if needed and runs `cdktf diff` on the stage."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env[plan_stage.EMULATOR_VARIABLE] = "start"
-    result = subprocess.run(["make", "--no-print-directory", "diff", "STAGE=dev"], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "diff", "STAGE=dev"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (PROJECT_DIR / "node_modules" / ".bin" / "cdktf").exists()
     assert re.search(r"digital-booking-dev\s.*Plan:.* \d+ to add, 0 to change, 0 to destroy", result.stdout, re.S)

@@ -15,12 +15,25 @@ from tools import plan_summary
 from tools.plan_summary import summarize
 
 
-def change(address: str, *actions: str, replace_paths=None, reason=None, before=None, after=None,
-           previous_address=None, mode="managed") -> dict:
+def change(
+    address: str,
+    *actions: str,
+    replace_paths=None,
+    reason=None,
+    before=None,
+    after=None,
+    previous_address=None,
+    mode="managed",
+) -> dict:
     rtype, name = address.split(".", 1)
-    entry = {"address": address, "mode": mode, "type": rtype, "name": name,
-             "provider_name": "registry.terraform.io/hashicorp/aws",
-             "change": {"actions": list(actions), "before": before, "after": after}}
+    entry = {
+        "address": address,
+        "mode": mode,
+        "type": rtype,
+        "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": list(actions), "before": before, "after": after},
+    }
     if replace_paths:
         entry["change"]["replace_paths"] = replace_paths
     if reason:
@@ -31,17 +44,28 @@ def change(address: str, *actions: str, replace_paths=None, reason=None, before=
 
 
 def plan(*changes: dict, outputs=None, errored=False) -> dict:
-    return {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": list(changes),
-            "output_changes": outputs or {}, "errored": errored}
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "resource_changes": list(changes),
+        "output_changes": outputs or {},
+        "errored": errored,
+    }
 
 
 MIXED = plan(
     change("aws_vpc.network_vpc_1", "no-op"),
     change("aws_lb.alb_2", "update"),
-    change("aws_security_group.app_3", "create", "delete", replace_paths=[["name"]],
-           reason="replace_because_cannot_update"),
-    change("aws_db_instance.database_4", "delete", "create", replace_paths=[["identifier"], ["engine"]],
-           reason="replace_because_cannot_update"),
+    change(
+        "aws_security_group.app_3", "create", "delete", replace_paths=[["name"]], reason="replace_because_cannot_update"
+    ),
+    change(
+        "aws_db_instance.database_4",
+        "delete",
+        "create",
+        replace_paths=[["identifier"], ["engine"]],
+        reason="replace_because_cannot_update",
+    ),
     change("aws_iam_role.old_5", "delete", reason="delete_because_no_resource_config"),
     change("aws_subnet.new_6", "create"),
     change("aws_subnet.new_7", "create"),
@@ -75,26 +99,39 @@ def test_database_replacement_is_flagged_at_the_very_top():
     caution = lines.index("> [!CAUTION]")
     assert caution < next(i for i, line in enumerate(lines) if line.startswith("**Plan:**"))
     flagged = [line for line in lines if line.startswith("> - ")]
-    assert flagged == ["> - **REPLACE** `aws_db_instance.database_4` (database): forces replacement: "
-                       "`identifier`, `engine`"]
+    assert flagged == [
+        "> - **REPLACE** `aws_db_instance.database_4` (database): forces replacement: `identifier`, `engine`"
+    ]
 
 
 def test_destroyed_and_replaced_are_listed_before_other_changes():
     comment = summarize(MIXED, "dev").render()
     destroyed = comment.index("### Destroyed or replaced")
     assert destroyed < comment.index("Updated in place") < comment.index("Created: 2")
-    table = comment[destroyed:comment.index("Updated in place")]
+    table = comment[destroyed : comment.index("Updated in place")]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
     # the stateful loss first, then the others by address
-    assert [row.split("`")[1] for row in rows] == ["aws_db_instance.database_4", "aws_iam_role.old_5",
-                                                   "aws_security_group.app_3"]
+    assert [row.split("`")[1] for row in rows] == [
+        "aws_db_instance.database_4",
+        "aws_iam_role.old_5",
+        "aws_security_group.app_3",
+    ]
     assert "removed from the code" in rows[1]
     assert "forces replacement: `name`" in rows[2]
 
 
-@pytest.mark.parametrize("resource_type", ["aws_db_instance", "aws_rds_cluster", "aws_s3_bucket",
-                                           "aws_elasticache_replication_group", "aws_dynamodb_table",
-                                           "aws_kms_key", "aws_efs_file_system"])
+@pytest.mark.parametrize(
+    "resource_type",
+    [
+        "aws_db_instance",
+        "aws_rds_cluster",
+        "aws_s3_bucket",
+        "aws_elasticache_replication_group",
+        "aws_dynamodb_table",
+        "aws_kms_key",
+        "aws_efs_file_system",
+    ],
+)
 def test_every_stateful_type_deleted_is_flagged(resource_type):
     summary = summarize(plan(change(f"{resource_type}.x", "delete")), "prod")
     assert [c.address for c in summary.stateful_losses] == [f"{resource_type}.x"]
@@ -102,10 +139,14 @@ def test_every_stateful_type_deleted_is_flagged(resource_type):
 
 
 def test_updates_name_the_changed_attributes_not_their_values():
-    doc = plan(change("aws_db_instance.db", "update",
-                      before={"allocated_storage": 20, "password": "s3cr3t-old", "tags": {}, "tags_all": {}},
-                      after={"allocated_storage": 50, "password": "s3cr3t-new", "tags": {"a": "b"},
-                             "tags_all": {"a": "b"}}))
+    doc = plan(
+        change(
+            "aws_db_instance.db",
+            "update",
+            before={"allocated_storage": 20, "password": "s3cr3t-old", "tags": {}, "tags_all": {}},
+            after={"allocated_storage": 50, "password": "s3cr3t-new", "tags": {"a": "b"}, "tags_all": {"a": "b"}},
+        )
+    )
     comment = summarize(doc, "prod").render()
     assert "`aws_db_instance.db`: `allocated_storage`, `password`, `tags`\n" in comment
     assert "s3cr3t" not in comment

@@ -25,14 +25,25 @@ CONFIG = {
     "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
     "provider": {"aws": [{"region": "eu-west-1"}]},
     "resource": {
-        "aws_kms_key": {"data": {"description": "database storage", "deletion_window_in_days": 7,
-                                 "enable_key_rotation": True}},
-        "aws_db_instance": {"database": {
-            "identifier": "booking-db", "engine": "postgres", "engine_version": "16.3",
-            "instance_class": "db.t4g.micro", "allocated_storage": 20, "storage_type": "gp3",
-            "username": "booking_admin", "password": "emulator-only-not-a-secret",
-            "storage_encrypted": True, "kms_key_id": "${aws_kms_key.data.arn}",
-            "skip_final_snapshot": True, "publicly_accessible": False}},
+        "aws_kms_key": {
+            "data": {"description": "database storage", "deletion_window_in_days": 7, "enable_key_rotation": True}
+        },
+        "aws_db_instance": {
+            "database": {
+                "identifier": "booking-db",
+                "engine": "postgres",
+                "engine_version": "16.3",
+                "instance_class": "db.t4g.micro",
+                "allocated_storage": 20,
+                "storage_type": "gp3",
+                "username": "booking_admin",
+                "password": "emulator-only-not-a-secret",
+                "storage_encrypted": True,
+                "kms_key_id": "${aws_kms_key.data.arn}",
+                "skip_final_snapshot": True,
+                "publicly_accessible": False,
+            }
+        },
         "aws_s3_bucket": {"assets": {"bucket": "booking-plan-summary-assets"}},
         "aws_security_group": {"app": {"name": "booking-app", "description": "app servers"}},
         "aws_cloudwatch_log_group": {"app": {"name": "/booking/app", "retention_in_days": 30}},
@@ -79,7 +90,10 @@ def summary(plans) -> plan_summary.PlanSummary:
 def test_plan_is_real_terraform_output(plans):
     assert plans["changed"]["terraform_version"].startswith("1.")
     assert {c["address"] for c in plans["changed"]["resource_changes"]} >= {
-        "aws_db_instance.database", "aws_s3_bucket.assets", "aws_sns_topic.alarms"}
+        "aws_db_instance.database",
+        "aws_s3_bucket.assets",
+        "aws_sns_topic.alarms",
+    }
 
 
 def test_counts_match_what_terraform_planned(summary):
@@ -100,11 +114,15 @@ def test_database_replacement_is_flagged_at_the_very_top(summary):
 
 def test_destroyed_and_replaced_come_before_other_changes(summary):
     comment = summary.render()
-    table = comment[comment.index("### Destroyed or replaced"):comment.index("<details>")]
+    table = comment[comment.index("### Destroyed or replaced") : comment.index("<details>")]
     assert [row.split("`")[1] for row in table.splitlines() if row.startswith("| ") and "`" in row] == [
-        "aws_db_instance.database", "aws_s3_bucket.assets", "aws_security_group.app"]
-    assert comment.index("### Destroyed or replaced") < comment.index("Updated in place: 1") \
-        < comment.index("Created: 1")
+        "aws_db_instance.database",
+        "aws_s3_bucket.assets",
+        "aws_security_group.app",
+    ]
+    assert (
+        comment.index("### Destroyed or replaced") < comment.index("Updated in place: 1") < comment.index("Created: 1")
+    )
 
 
 def test_stateless_replacement_names_the_attribute(summary):

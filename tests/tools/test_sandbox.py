@@ -13,13 +13,18 @@ DOCUMENT = {
         "aws_elasticache_replication_group": {"cache": {"replication_group_id": "x"}},
         "aws_cloudwatch_metric_alarm": {
             "cache-cpu": {"dimensions": {"ReplicationGroupId": "${aws_elasticache_replication_group.cache.id}"}},
-            "app-cpu": {"alarm_name": "app"}},
-        "aws_cloudwatch_dashboard": {"main": {"dashboard_body": "${jsonencode({x = aws_cloudwatch_metric_alarm.cache-cpu.arn})}"}},
+            "app-cpu": {"alarm_name": "app"},
+        },
+        "aws_cloudwatch_dashboard": {
+            "main": {"dashboard_body": "${jsonencode({x = aws_cloudwatch_metric_alarm.cache-cpu.arn})}"}
+        },
         "aws_security_group": {"cache": {"name": "cache"}},
         "terraform_data": {"after": {"depends_on": ["aws_cloudwatch_dashboard.main"]}},
     },
-    "output": {"cache_endpoint": {"value": "${aws_elasticache_replication_group.cache.primary_endpoint_address}"},
-               "sg": {"value": "${aws_security_group.cache.id}"}},
+    "output": {
+        "cache_endpoint": {"value": "${aws_elasticache_replication_group.cache.primary_endpoint_address}"},
+        "sg": {"value": "${aws_security_group.cache.id}"},
+    },
 }
 
 
@@ -40,12 +45,18 @@ def test_every_left_out_type_is_in_some_stage(stacks) -> None:
 
 def test_closure_follows_references_transitively() -> None:
     excluded = sandbox.exclusion_closure(DOCUMENT)
-    assert excluded.addresses == ["aws_cloudwatch_dashboard.main", "aws_cloudwatch_metric_alarm.cache-cpu",
-                                  "aws_elasticache_replication_group.cache", "output.cache_endpoint",
-                                  "terraform_data.after"]
+    assert excluded.addresses == [
+        "aws_cloudwatch_dashboard.main",
+        "aws_cloudwatch_metric_alarm.cache-cpu",
+        "aws_elasticache_replication_group.cache",
+        "output.cache_endpoint",
+        "terraform_data.after",
+    ]
     assert "moto" in excluded.reasons["aws_elasticache_replication_group.cache"]
-    assert excluded.reasons["aws_cloudwatch_dashboard.main"] == \
-        "refers to aws_cloudwatch_metric_alarm.cache-cpu, which is left out"
+    assert (
+        excluded.reasons["aws_cloudwatch_dashboard.main"]
+        == "refers to aws_cloudwatch_metric_alarm.cache-cpu, which is left out"
+    )
 
 
 def test_prune_keeps_everything_else() -> None:
@@ -56,9 +67,9 @@ def test_prune_keeps_everything_else() -> None:
 
 
 def test_references_read_data_sources_and_depends_on() -> None:
-    assert sandbox.references({"a": "${data.aws_partition.p.partition}:${aws_vpc.v.id}",
-                               "depends_on": ["aws_s3_bucket.b"]}) == \
-        {"data.aws_partition.p", "aws_vpc.v", "aws_s3_bucket.b"}
+    assert sandbox.references(
+        {"a": "${data.aws_partition.p.partition}:${aws_vpc.v.id}", "depends_on": ["aws_s3_bucket.b"]}
+    ) == {"data.aws_partition.p", "aws_vpc.v", "aws_s3_bucket.b"}
 
 
 def test_dev_leaves_out_only_unsupported_resources_and_their_dependents(dev) -> None:
@@ -87,20 +98,24 @@ TARGET_GROUP_GONE = (  # from a real `make sandbox` run (2026-11-29)
     "Error: deleting ELBv2 Target Group (arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/"
     "digital-booking-dev-app/4180ced0acce7cab): operation error Elastic Load Balancing v2: DeleteTargetGroup, "
     "https response error StatusCode: 400, RequestID: gIc6VjA0, api error TargetGroupNotFound: One or more target "
-    "groups not found\n")
+    "groups not found\n"
+)
 RULE_GONE = (
     "Error: deleting VPC Security Group Rule (sgr-0a1b2c3d4e5f60718): operation error EC2: "
     "RevokeSecurityGroupEgress, https response error StatusCode: 400, RequestID: 1f2e, api error "
-    "InvalidPermission.NotFound: The specified rule does not exist in this security group.\n")
+    "InvalidPermission.NotFound: The specified rule does not exist in this security group.\n"
+)
 STILL_IN_USE = (
     "Error: deleting EC2 Subnet (subnet-0123456789abcdef0): operation error EC2: DeleteSubnet, https response "
-    "error StatusCode: 400, RequestID: 9c8d, api error DependencyViolation: The subnet has dependencies\n")
+    "error StatusCode: 400, RequestID: 9c8d, api error DependencyViolation: The subnet has dependencies\n"
+)
 
 
 def test_deletes_answered_not_found_name_the_resources_already_gone() -> None:
     assert sandbox.resources_already_gone(TARGET_GROUP_GONE + "\n" + RULE_GONE) == {
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/digital-booking-dev-app/4180ced0acce7cab",
-        "sgr-0a1b2c3d4e5f60718"}
+        "sgr-0a1b2c3d4e5f60718",
+    }
 
 
 def test_other_delete_failures_are_not_taken_for_gone_resources() -> None:

@@ -54,7 +54,9 @@ def test_cli_config_uses_the_mirror_when_one_exists(tmp_path):
 
 def test_a_named_mirror_without_the_provider_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(terraform_cli.MIRROR_VARIABLE, str(tmp_path))
-    with pytest.raises(terraform_cli.TerraformUnavailable, match="holds no registry.terraform.io/hashicorp/aws 5.100.0"):
+    with pytest.raises(
+        terraform_cli.TerraformUnavailable, match="holds no registry.terraform.io/hashicorp/aws 5.100.0"
+    ):
         terraform_cli.find_mirror()
 
 

@@ -81,6 +81,14 @@ def test_every_checkout_leaves_no_token_in_the_git_config(jobs):
         assert step.get("with", {}).get("persist-credentials") is False, step
 
 
+def test_no_expression_is_expanded_inside_a_script(jobs):
+    # ${{ }} is pasted into the script before the shell parses it; values reach scripts through env instead.
+    scripts = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+    assert scripts
+    for script in scripts:
+        assert "${{" not in script, script
+
+
 def test_test_job_installs_tests_and_synthesizes(jobs):
     commands = runs(jobs["test"])
     assert commands.index("make install") < commands.index("make test") < commands.index("make synth")
@@ -93,7 +101,10 @@ def test_plan_runs_per_stage_file_on_pull_requests_only(jobs):
     assert "github.event_name == 'pull_request'" in plan["if"]
     assert plan["strategy"]["matrix"]["stage"] == sorted(stage_names(), key=["dev", "staging", "prod"].index)
     assert plan["strategy"]["fail-fast"] is False
-    assert "make plan STAGE=${{ matrix.stage }}" in runs(plan)
+    assert 'make plan STAGE="$STAGE"' in runs(plan)
+    for step in plan["steps"]:
+        if "$STAGE" in step.get("run", ""):  # the job has no STAGE of its own: each step gets the matrix's
+            assert step.get("env", {}).get("STAGE") == "${{ matrix.stage }}", step["name"]
 
 
 def test_plan_job_may_get_an_oidc_token_and_write_comments_only(jobs):

@@ -53,11 +53,40 @@ def test_default_token_is_read_only(workflow):
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_every_action_is_pinned_to_a_version(jobs):
-    for job in jobs.values():
-        for step in job["steps"]:
-            if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+PINNED_USES = re.compile(r"(- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)")
+
+
+def uses_lines() -> list[str]:
+    """Every ``uses:`` line of the raw file (the version comments are lost to the YAML parser)."""
+    return [line.strip() for line in WORKFLOW.read_text().splitlines() if re.match(r"\s*(- )?uses:", line)]
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_release_as_a_comment(jobs):
+    lines = uses_lines()
+    assert len(lines) == sum("uses" in step for job in jobs.values() for step in job["steps"])
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for line in lines:
+        match = PINNED_USES.fullmatch(line)
+        assert match, line
+        pins.setdefault(match["action"], set()).add((match["sha"], match["version"]))
+    assert all(len(pinned) == 1 for pinned in pins.values()), pins  # one release of each action throughout
+
+
+def test_every_checkout_leaves_no_token_in_the_git_config(jobs):
+    # The token would otherwise sit in .git/config for every later step (and in any artifact of the tree).
+    checkouts = [step for job in jobs.values() for step in job["steps"]
+                 if step.get("uses", "").split("@")[0] == "actions/checkout"]
+    assert len(checkouts) == len(jobs)
+    for step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, step
+
+
+def test_no_expression_is_expanded_inside_a_script(jobs):
+    # ${{ }} is pasted into the script before the shell parses it; values reach scripts through env instead.
+    scripts = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+    assert scripts
+    for script in scripts:
+        assert "${{" not in script, script
 
 
 def test_test_job_installs_tests_and_synthesizes(jobs):
@@ -72,7 +101,10 @@ def test_plan_runs_per_stage_file_on_pull_requests_only(jobs):
     assert "github.event_name == 'pull_request'" in plan["if"]
     assert sorted(plan["strategy"]["matrix"]["stage"]) == stage_names()
     assert plan["strategy"]["fail-fast"] is False
-    assert "make plan STAGE=${{ matrix.stage }}" in runs(plan)
+    assert 'make plan STAGE="$STAGE"' in runs(plan)
+    for step in plan["steps"]:
+        if "$STAGE" in step.get("run", ""):  # the job has no STAGE of its own: each step gets the matrix's
+            assert step.get("env", {}).get("STAGE") == "${{ matrix.stage }}", step["name"]
 
 
 def test_plan_job_may_get_an_oidc_token_and_write_comments_only(jobs):

@@ -74,8 +74,12 @@ def test_every_action_is_pinned_to_a_commit_with_its_release_as_a_comment(jobs):
 
 def test_every_checkout_leaves_no_token_in_the_git_config(jobs):
     # The token would otherwise sit in .git/config for every later step (and in any artifact of the tree).
-    checkouts = [step for job in jobs.values() for step in job["steps"]
-                 if step.get("uses", "").split("@")[0] == "actions/checkout"]
+    checkouts = [
+        step
+        for job in jobs.values()
+        for step in job["steps"]
+        if step.get("uses", "").split("@")[0] == "actions/checkout"
+    ]
     assert len(checkouts) == len(jobs)
     for step in checkouts:
         assert step.get("with", {}).get("persist-credentials") is False, step

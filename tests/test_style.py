@@ -17,13 +17,19 @@ def tracked_files() -> list[Path]:
 
 
 def test_no_file_refers_to_an_issue_number():
-    checked = [p for p in tracked_files()
-               if p.suffix in (".py", ".md", ".toml", ".yaml", ".yml", ".js") or p.name == "Makefile"]
+    checked = [
+        p
+        for p in tracked_files()
+        if p.suffix in (".py", ".md", ".toml", ".yaml", ".yml", ".js") or p.name == "Makefile"
+    ]
     assert len(checked) > 50
-    found = [f"{p.relative_to(PROJECT_DIR)}:{n}: {line.strip()}"
-             for p in checked if p.exists()
-             for n, line in enumerate(p.read_text().splitlines(), start=1)
-             if ISSUE_REFERENCE.search(line) and "hashicorp/terraform-cdk#" not in line]
+    found = [
+        f"{p.relative_to(PROJECT_DIR)}:{n}: {line.strip()}"
+        for p in checked
+        if p.exists()
+        for n, line in enumerate(p.read_text().splitlines(), start=1)
+        if ISSUE_REFERENCE.search(line) and "hashicorp/terraform-cdk#" not in line
+    ]
     assert not found, "\n".join(found)
 
 

@@ -56,15 +56,13 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateNetworkInterfaces,
     LaunchTemplateTagSpecifications,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.kit import StageContext, log_group, policy_document, service_role
+from modules.kit import StageContext, Tier, log_group, open_port, policy_document, service_role, tier_security_group
 from modules.load_balancer import PublicLoadBalancer
 from modules.network import Network
-from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, require_valid, setting
+from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, setting
 
 #: Public SSM parameters holding the latest Amazon Linux 2023 AMI id, per CPU architecture.
 AL2023_AMI_PARAMETERS = {
@@ -182,7 +180,7 @@ class AppServerSettings:
         check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
-class AppServerFleet(Construct):
+class AppServerFleet(Tier[AppServerSettings]):
     """Security group, instance role, launch template, Auto Scaling group and scaling policies."""
 
     #: How the other tiers' security-group rule descriptions name this fleet.
@@ -191,20 +189,15 @@ class AppServerFleet(Construct):
     def __init__(
         self, scope: Construct, id_: str, settings: AppServerSettings, context: StageContext, *, network: Network
     ) -> None:
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         name = context.name
 
-        self.security_group = SecurityGroup(
+        self.security_group = tier_security_group(
             self,
-            "security-group",
-            name_prefix=f"{name}-app-",
-            vpc_id=network.vpc_id,
-            description=f"App servers of {name}: app port from the ALB only, HTTPS out through the NAT",
-            tags=context.named(f"{name}-app"),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            context,
+            network.vpc_id,
+            "app",
+            f"App servers of {name}: app port from the ALB only, HTTPS out through the NAT",
         )
         #: The app servers' security group (the data tiers' ``allow_from`` admit it).
         self.security_group_id: str = self.security_group.id
@@ -385,30 +378,16 @@ class AppServerFleet(Construct):
         health_port = load_balancer.health_check_port
         if health_port and health_port != self.settings.app_port:
             ports.append(health_port)
-        alb_sg = load_balancer.security_group_id
         for port in ports:
             what = "app port" if port == self.settings.app_port else "health-check port"
-            VpcSecurityGroupIngressRule(
+            open_port(
                 self,
-                f"ingress-from-alb-{port}",
-                security_group_id=self.security_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=alb_sg,
-                description=f"{what} {port} from the ALB only",
-                tags=self.context.resource_tags,
-            )
-            VpcSecurityGroupEgressRule(
-                self,
-                f"alb-egress-to-app-{port}",
-                security_group_id=alb_sg,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=self.security_group.id,
-                description=f"ALB to the app servers' {what} {port}",
-                tags=self.context.resource_tags,
+                port,
+                to_group=self.security_group.id,
+                from_group=load_balancer.security_group_id,
+                ingress=(f"ingress-from-alb-{port}", f"{what} {port} from the ALB only"),
+                egress=(f"alb-egress-to-app-{port}", f"ALB to the app servers' {what} {port}"),
+                tags=self.context.tags,
             )
         self.autoscaling_group.target_group_arns = [load_balancer.target_group_arn]
         self._target_tracking(

@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.elasticache_parameter_group import (
     ElasticacheParameterGroup,
     ElasticacheParameterGroupParameter,
@@ -35,21 +34,21 @@ from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetG
 from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.kit import (
     Connectable,
     Grantee,
     StageContext,
+    Tier,
     connection_parameters,
     customer_managed_key,
     decrypt_parameters_statement,
     log_group,
+    open_port,
     policy_document,
     read_parameters_statement,
+    tier_security_group,
 )
 from modules.network import Network
 from modules.settings import (
@@ -58,7 +57,6 @@ from modules.settings import (
     check_range,
     check_retention,
     check_windows,
-    require_valid,
     setting,
 )
 
@@ -128,16 +126,13 @@ class CacheSettings:
         check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
-class BookingCache(Construct):
+class BookingCache(Tier[CacheSettings]):
     """The Redis replication group and what it needs. See the module docstring."""
 
     def __init__(
         self, scope: Construct, id_: str, settings: CacheSettings, context: StageContext, *, network: Network
     ) -> None:
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         name = context.name
         self.port: int = REDIS_PORT
 
@@ -145,14 +140,8 @@ class BookingCache(Construct):
             self, "key", context.account, f"{name}: cache data at rest and its connection parameters", tags=context.tags
         )
 
-        self.security_group = SecurityGroup(
-            self,
-            "security-group",
-            name_prefix=f"{name}-cache-",
-            vpc_id=network.vpc_id,
-            description=f"{name} cache: Redis port from the app servers only",
-            tags=context.named(f"{name}-cache"),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        self.security_group = tier_security_group(
+            self, context, network.vpc_id, "cache", f"{name} cache: Redis port from the app servers only"
         )
         #: The cache's security group (no egress rules: the cache starts no connections).
         self.security_group_id: str = self.security_group.id
@@ -277,25 +266,14 @@ class BookingCache(Construct):
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the Redis port: ingress here, egress on the client's group."""
-        VpcSecurityGroupIngressRule(
+        label = client.connection_label
+        open_port(
             self,
-            "ingress-from-clients",
-            security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            referenced_security_group_id=client.security_group_id,
-            description=f"Redis (TLS) from the {client.connection_label}",
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "client-egress-to-cache",
-            security_group_id=client.security_group_id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            referenced_security_group_id=self.security_group.id,
-            description=f"{client.connection_label.capitalize()} to the Redis cache",
+            REDIS_PORT,
+            to_group=self.security_group.id,
+            from_group=client.security_group_id,
+            ingress=("ingress-from-clients", f"Redis (TLS) from the {label}"),
+            egress=("client-egress-to-cache", f"{label.capitalize()} to the Redis cache"),
         )
 
     def grant_connect(self, role: Grantee) -> None:

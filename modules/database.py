@@ -32,22 +32,22 @@ from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbPara
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.kit import (
     Connectable,
     Grantee,
     StageContext,
+    Tier,
     connection_parameters,
     customer_managed_key,
     decrypt_parameters_statement,
     log_group,
+    open_port,
     policy_document,
     read_parameters_statement,
     service_role,
+    tier_security_group,
     via_service,
 )
 from modules.network import Network
@@ -57,7 +57,6 @@ from modules.settings import (
     check_range,
     check_retention,
     check_windows,
-    require_valid,
     setting,
 )
 
@@ -263,16 +262,13 @@ class DatabaseSettings:
         check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
-class BookingDatabase(Construct):
+class BookingDatabase(Tier[DatabaseSettings]):
     """The RDS primary, its read replicas and everything they need. See the module docstring."""
 
     def __init__(
         self, scope: Construct, id_: str, settings: DatabaseSettings, context: StageContext, *, network: Network
     ) -> None:
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         engine = ENGINES[settings.engine]
         name = context.name
         self.engine: str = settings.engine
@@ -286,14 +282,8 @@ class BookingDatabase(Construct):
             tags=context.tags,
         )
 
-        self.security_group = SecurityGroup(
-            self,
-            "security-group",
-            name_prefix=f"{name}-db-",
-            vpc_id=network.vpc_id,
-            description=f"{name} database: {settings.engine} port from the app servers only",
-            tags=context.named(f"{name}-db"),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        self.security_group = tier_security_group(
+            self, context, network.vpc_id, "db", f"{name} database: {settings.engine} port from the app servers only"
         )
         #: The database's security group (no egress rules: the database starts no connections).
         self.security_group_id: str = self.security_group.id
@@ -470,26 +460,14 @@ class BookingDatabase(Construct):
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the database port: ingress here, egress on the client's group."""
-        engine = self.settings.engine
-        VpcSecurityGroupIngressRule(
+        engine, label = self.settings.engine, client.connection_label
+        open_port(
             self,
-            "ingress-from-clients",
-            security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=self.port,
-            to_port=self.port,
-            referenced_security_group_id=client.security_group_id,
-            description=f"{engine} from the {client.connection_label}",
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "client-egress-to-database",
-            security_group_id=client.security_group_id,
-            ip_protocol="tcp",
-            from_port=self.port,
-            to_port=self.port,
-            referenced_security_group_id=self.security_group.id,
-            description=f"{client.connection_label.capitalize()} to the {engine} database",
+            self.port,
+            to_group=self.security_group.id,
+            from_group=client.security_group_id,
+            ingress=("ingress-from-clients", f"{engine} from the {label}"),
+            egress=("client-egress-to-database", f"{label.capitalize()} to the {engine} database"),
         )
 
     def grant_connect(self, role: Grantee) -> None:

@@ -3,13 +3,17 @@
 - :class:`AwsAccount`: the partition and the account id, looked up once per stack, and the ARNs
   built from them (the partition is never written out: the same code serves GovCloud and China).
 - :class:`StageContext`: what every tier of a stage needs and cannot work without: the resource
-  name prefix, the region, the account, the alarm topic and the log key.
+  name prefix, the region, the account, the alarm topic and the log key; :class:`Tier`, the
+  construct every tier is, built from its settings and the context.
 - :func:`policy_document`, :func:`deny_insecure_transport`: IAM/resource policy JSON.
 - :func:`customer_managed_key`: a rotating KMS key whose policy starts with the account's
   administration statement.
 - :func:`log_group`, :func:`service_role`, :func:`connection_parameters`: a log group with the
   stage's retention and key, a role a service assumes, the SSM parameters a client reads.
-- :func:`lock_down_bucket`, :func:`encrypt_bucket`: the baseline of every bucket.
+- :func:`tier_security_group`, :func:`open_port`: a tier's security group, and both sides of a
+  port between two groups (what the tiers' ``allow_from`` / ``register_with`` write).
+- :func:`lock_down_bucket`, :func:`encrypt_bucket`, :func:`expire_logs`: the baseline of every
+  bucket, and the lifecycle of a log bucket.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -27,6 +31,14 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -41,8 +53,13 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
+
+from modules.settings import Settings, require_valid
 
 Statement = dict[str, Any]
 NO_TAGS: Mapping[str, str] = types.MappingProxyType({})
@@ -98,6 +115,19 @@ class StageContext:
     def named(self, name: str) -> dict[str, str]:
         """Tags with a ``Name``, for resources the console lists by it."""
         return {"Name": name, **self.tags}
+
+
+S = TypeVar("S", bound=Settings)
+
+
+class Tier(Construct, Generic[S]):
+    """A platform tier: built from its settings (refused when the service would refuse them) for one stage."""
+
+    def __init__(self, scope: Construct, id_: str, settings: S, context: StageContext) -> None:
+        super().__init__(scope, id_)
+        require_valid(settings, context.region)
+        self.settings = settings
+        self.context = context
 
 
 class Grantee(Protocol):
@@ -303,3 +333,80 @@ def encrypt_bucket(scope: Construct, prefix: str, bucket_id: str, kms_key_arn: s
             bucket_key_enabled=True, apply_server_side_encryption_by_default=default
         )
     S3BucketServerSideEncryptionConfigurationA(scope, f"{prefix}-encryption", bucket=bucket_id, rule=[rule])
+
+
+def tier_security_group(
+    scope: Construct, context: StageContext, vpc_id: str, short: str, description: str
+) -> SecurityGroup:
+    """A tier's own security group (``<stage>-<short>-`` name prefix, so a replacement is made before
+    the old group goes)."""
+    return SecurityGroup(
+        scope,
+        "security-group",
+        name_prefix=f"{context.name}-{short}-",
+        vpc_id=vpc_id,
+        description=description,
+        tags=context.named(f"{context.name}-{short}"),
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+    )
+
+
+def open_port(
+    scope: Construct,
+    port: int,
+    *,
+    to_group: str,
+    from_group: str,
+    ingress: tuple[str, str],
+    egress: tuple[str, str],
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Both sides of one TCP port between two security groups: ``(id, description)`` of the ingress
+    rule on ``to_group`` and of the egress rule on ``from_group``."""
+    rule_tags = dict(tags) if tags is not None else None
+    VpcSecurityGroupIngressRule(
+        scope,
+        ingress[0],
+        security_group_id=to_group,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        referenced_security_group_id=from_group,
+        description=ingress[1],
+        tags=rule_tags,
+    )
+    VpcSecurityGroupEgressRule(
+        scope,
+        egress[0],
+        security_group_id=from_group,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        referenced_security_group_id=to_group,
+        description=egress[1],
+        tags=rule_tags,
+    )
+
+
+def expire_logs(scope: Construct, id_: str, bucket_id: str, days: int, cleanup_days: int) -> None:
+    """A log bucket's lifecycle: objects expire after ``days``; old versions and unfinished uploads
+    are cleaned up after ``cleanup_days``."""
+    S3BucketLifecycleConfiguration(
+        scope,
+        id_,
+        bucket=bucket_id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="expire-access-logs",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=cleanup_days)
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=cleanup_days)
+                ],
+            )
+        ],
+    )

@@ -34,16 +34,7 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -67,14 +58,17 @@ from constructs import Construct
 
 from modules.kit import (
     StageContext,
+    Tier,
     deny_insecure_transport,
     encrypt_bucket,
+    expire_logs,
     lock_down_bucket,
     log_group,
     policy_document,
+    tier_security_group,
 )
 from modules.network import Network
-from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, require_valid, setting
+from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, setting
 
 #: TLS 1.3 with TLS 1.2 fallback for older clients (FSBP ELB.17 / checkov CKV_AWS_103 accept it).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -211,7 +205,7 @@ class LoadBalancerSettings:
         check_range(problems, "idle_timeout_seconds", self.idle_timeout_seconds, 1, 4000)
 
 
-class PublicLoadBalancer(Construct):
+class PublicLoadBalancer(Tier[LoadBalancerSettings]):
     """Internet-facing ALB, listeners, target group, access logs, certificate and WAF. See the module docstring."""
 
     def __init__(
@@ -224,24 +218,19 @@ class PublicLoadBalancer(Construct):
         network: Network,
         target_port: int,
     ) -> None:
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         name = context.name
         self.https_enabled: bool = settings.https
         #: Port the targets serve on, and the port the health check uses (None: the same).
         self.target_port: int = target_port
         self.health_check_port: int | None = settings.health_check_port
 
-        self.security_group = SecurityGroup(
+        self.security_group = tier_security_group(
             self,
-            "security-group",
-            name_prefix=f"{name}-alb-",
-            vpc_id=network.vpc_id,
-            description=f"Public ALB of {name}: HTTP(S) in from the internet, app port out to the app servers",
-            tags=context.named(f"{name}-alb"),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            context,
+            network.vpc_id,
+            "alb",
+            f"Public ALB of {name}: HTTP(S) in from the internet, app port out to the app servers",
         )
         #: The ALB's security group (its targets add the rules between it and them).
         self.security_group_id: str = self.security_group.id
@@ -396,25 +385,7 @@ class PublicLoadBalancer(Construct):
         self.access_log_bucket_name: str = bucket.bucket
         lock_down_bucket(self, "access-log-bucket", bucket.id)
         encrypt_bucket(self, "access-log-bucket", bucket.id)  # SSE-S3: the only encryption ALB log delivery can write
-        S3BucketLifecycleConfiguration(
-            self,
-            "access-log-bucket-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.access_log_expiration_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=7)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
+        expire_logs(self, "access-log-bucket-lifecycle", bucket.id, settings.access_log_expiration_days, 7)
         log_objects = f"{bucket.arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
         self._log_bucket_policy = S3BucketPolicy(
             self,

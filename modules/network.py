@@ -28,8 +28,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from modules.kit import StageContext, log_group, policy_document, service_role
-from modules.settings import RETENTIONS, SectionProblems, check_retention, parse_cidr, require_valid, setting
+from modules.kit import StageContext, Tier, log_group, policy_document, service_role
+from modules.settings import RETENTIONS, SectionProblems, check_retention, parse_cidr, setting
 
 #: An Application Load Balancer needs subnets in at least two AZs.
 MIN_AZS = 2
@@ -116,14 +116,11 @@ class NetworkSettings:
                 seen.append((path, net))
 
 
-class Network(Construct):
+class Network(Tier[NetworkSettings]):
     """VPC, subnets, gateways, routes, endpoints and flow logs. See the module docstring."""
 
     def __init__(self, scope: Construct, id_: str, settings: NetworkSettings, context: StageContext) -> None:
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         name = context.name
 
         self.vpc = Vpc(

@@ -63,14 +63,16 @@ from modules.kit import (
     Grantee,
     StageContext,
     Statement,
+    Tier,
     customer_managed_key,
     deny_insecure_transport,
     encrypt_bucket,
+    expire_logs,
     lock_down_bucket,
     policy_document,
     via_service,
 )
-from modules.settings import SectionProblems, check_range, require_valid, setting
+from modules.settings import SectionProblems, check_range, setting
 
 #: AWS managed cache policy "Managed-CachingOptimized" (the same id in every account).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -214,7 +216,7 @@ class StaticAssetsSettings:
             )
 
 
-class StaticAssets(Construct):
+class StaticAssets(Tier[StaticAssetsSettings]):
     """Private, KMS-encrypted, versioned assets bucket with lifecycle, served by CloudFront through OAC."""
 
     def __init__(
@@ -228,10 +230,7 @@ class StaticAssets(Construct):
     ) -> None:
         """``protect_from_deletion`` (prod): refuse ``terraform destroy`` of the bucket and its key, the
         listings' media."""
-        super().__init__(scope, id_)
-        require_valid(settings, context.region)
-        self.settings = settings
-        self.context = context
+        super().__init__(scope, id_, settings, context)
         name = context.name
         account_id = context.account.account_id
         protected = TerraformResourceLifecycle(prevent_destroy=True) if protect_from_deletion else None
@@ -380,25 +379,7 @@ class StaticAssets(Construct):
         ownership = "BucketOwnerPreferred" if settings.cloudfront_enabled else "BucketOwnerEnforced"
         lock_down_bucket(self, "log-bucket", bucket.id, object_ownership=ownership)
         encrypt_bucket(self, "log-bucket", bucket.id)  # SSE-S3: CloudFront standard logging cannot write SSE-KMS
-        S3BucketLifecycleConfiguration(
-            self,
-            "log-bucket-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.access_log_expiration_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
-        )
+        expire_logs(self, "log-bucket-lifecycle", bucket.id, settings.access_log_expiration_days, 1)
         S3BucketPolicy(
             self,
             "log-bucket-policy",

@@ -94,6 +94,7 @@ PRODUCTION_RULES: tuple[ProductionRule, ...] = (
         NOT_ALLOWED,
         "1, 5, 10, 15, 30 or 60 in a production stage",
     ),
+    ProductionRule("database.audit_log", lambda c: c.database.audit_log, NOT_ALLOWED, "true in a production stage"),
     ProductionRule(
         "database.instance_class",
         lambda c: c.database.performance_insights,

@@ -1,22 +1,27 @@
-"""Database tier: RDS (MySQL 8.0 or PostgreSQL 16) in the private-data subnets, with read replicas.
+"""Database tier: RDS (MySQL 8.4 or PostgreSQL 17/16) in the private-data subnets, with read replicas.
 
-- Not public; the only way in is the client security group (the app servers) on the DB port.
+- Not public; the only way in is a client security group admitted by :meth:`BookingDatabase.allow_from`
+  (the app servers) on the database port.
 - Storage: gp3, encrypted with this tier's KMS key, autoscaling up to ``max_allocated_storage_gb``.
+- Engine versions in RDS standard support only, and RDS Extended Support disabled on the instance:
+  a version past its end of standard support is refused instead of quietly billed.
 - The master password is generated and rotated by RDS in Secrets Manager
-  (``manage_master_user_password``): it never appears in code, user data or Terraform state.
+  (``manage_master_user_password``): it never appears in code, user data or Terraform state, and
+  only the operator role (:attr:`BookingDatabase.operator_role`, MFA) may read it. The app logs in
+  as its own database user with IAM authentication over TLS (:meth:`BookingDatabase.grant_connect`):
+  ``rds-db:connect`` on that user only. ``make db-app-user`` creates that user once per stage.
 - TLS is forced by the parameter group (``require_secure_transport`` / ``rds.force_ssl``), which
-  also turns on the slow query log (> 2 s) that the log exports ship to CloudWatch.
+  also turns on the slow query log (> 2 s) and, for MySQL, ``log_output = FILE``, without which RDS
+  publishes no MySQL log to CloudWatch. The audit log: MySQL's MariaDB Audit Plugin (option group),
+  PostgreSQL's pgAudit (parameters). Every log type is exported into a log group made here.
 - Backups with retention and windows, tags copied to snapshots, a final snapshot on delete,
   deletion protection where the stage asks (always in prod); Performance Insights (KMS; not on
-  MySQL t*.micro/small, where RDS offers none),
-  enhanced monitoring, log exports into log groups created here with retention.
-- Read replicas get the same class, KMS key, parameter group, monitoring and log exports as the
-  primary, spread over the other AZs. They must not set the master password (AWS rejects it).
+  MySQL t*.micro/small, where RDS offers none), enhanced monitoring.
+- Read replicas get the same class, KMS key, parameter and option groups, monitoring and log exports
+  as the primary, spread over the other AZs. They must not set the master password (AWS rejects it).
+- Every RDS event of the instances, the parameter group and DB security groups goes to the alarm topic.
 - Where the app finds things: SecureString SSM parameters (this tier's KMS key) under
-  ``/digital-booking/<name>/database/`` (endpoints and the secret's ARN, never the secret),
-  readable and decryptable only by the roles :meth:`BookingDatabase.grant_connect` names.
-- :meth:`BookingDatabase.allow_from` admits a client's security group on the database port
-  (both sides of the rule); nothing else reaches the database.
+  ``/digital-booking/<name>/database/`` (endpoints, port, name, the app's user; nothing secret).
 """
 
 from __future__ import annotations
@@ -28,8 +33,14 @@ from typing import Any, Literal
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_event_subscription import DbEventSubscription
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_option_group import (
+    DbOptionGroup,
+    DbOptionGroupOption,
+    DbOptionGroupOptionOptionSettings,
+)
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
@@ -63,35 +74,66 @@ from modules.settings import (
 
 @dataclass(frozen=True)
 class Engine:
-    """What differs between the engines: parameter family, the parameter that forces TLS, the logs
-    RDS exports, the default port, and the parameters that make the slow query log exist."""
+    """What differs between the engines."""
 
+    #: Major versions in RDS standard support today, the default first.
+    versions: tuple[str, ...]
+    #: Major versions RDS has moved to paid Extended Support, and since when.
+    retired: dict[str, str]
+    #: Parameter group family of a major version.
     family: str
-    tls: tuple[str, str]
-    logs: tuple[str, ...]
     default_port: int
-    slow_log: tuple[tuple[str, str], ...]
+    #: Log types exported to CloudWatch Logs, and the audit log's own type (None: it goes to the main log).
+    logs: tuple[str, ...]
+    audit_log_type: str | None
+    #: Parameters (name, value, apply method) every instance gets: TLS only, the slow query log and
+    #: where RDS writes it; and those that switch the audit log on where it is a parameter.
+    parameters: tuple[tuple[str, str, str], ...]
+    audit_parameters: tuple[tuple[str, str, str], ...]
 
 
 ENGINES = {
-    # No "general" log (every statement, with its values): it stays off, so nothing to export.
-    # RDS MySQL writes no slow query log unless asked: without these the export stays empty.
+    # RDS publishes MySQL logs to CloudWatch only with log_output = FILE ("Publishing MySQL logs to Amazon
+    # CloudWatch Logs"). No "general" log (every statement, with its values). The audit log comes from
+    # the MariaDB Audit Plugin option group (see BookingDatabase._audit_option_group).
     "mysql": Engine(
+        versions=("8.4",),
+        retired={"8.0": "2026-07-31", "5.7": "2024-02-29"},
         family="mysql{major}",
-        tls=("require_secure_transport", "1"),
-        logs=("error", "slowquery"),
         default_port=3306,
-        slow_log=(("slow_query_log", "1"), ("long_query_time", "2")),
+        logs=("error", "slowquery", "iam-db-auth-error"),
+        audit_log_type="audit",
+        parameters=(
+            ("require_secure_transport", "1", "immediate"),
+            ("slow_query_log", "1", "immediate"),
+            ("long_query_time", "2", "immediate"),
+            ("log_output", "FILE", "immediate"),
+        ),
+        audit_parameters=(),
     ),
-    # Statements slower than 2 s go to the exported postgresql log (off by default).
+    # Statements slower than 2 s go to the exported postgresql log (off by default). pgAudit writes
+    # its records into the same log; shared_preload_libraries is static, so RDS takes it only with
+    # apply_method pending-reboot (it applies at creation, and at the next reboot after a change).
     "postgres": Engine(
+        versions=("17", "16"),
+        retired={"13": "2026-02-28", "12": "2025-02-28", "11": "2024-02-29"},
         family="postgres{major}",
-        tls=("rds.force_ssl", "1"),
-        logs=("postgresql", "upgrade"),
         default_port=5432,
-        slow_log=(("log_min_duration_statement", "2000"),),
+        logs=("postgresql", "upgrade", "iam-db-auth-error"),
+        audit_log_type=None,
+        parameters=(("rds.force_ssl", "1", "immediate"), ("log_min_duration_statement", "2000", "immediate")),
+        audit_parameters=(
+            ("shared_preload_libraries", "pg_stat_statements,pgaudit", "pending-reboot"),
+            ("pgaudit.log", "ddl,role", "immediate"),
+        ),
     ),
 }
+#: What the MariaDB Audit Plugin records: who connects, schema changes and grants. Not QUERY: that
+#: would log every statement with its values (guests' personal data) and slow the database.
+AUDIT_EVENTS = "CONNECT,QUERY_DDL,QUERY_DCL"
+#: Keeps an instance out of paid RDS Extended Support: past the end of standard support RDS refuses
+#: to create it (and upgrades it at the end of support) instead of billing Extended Support.
+EXTENDED_SUPPORT_DISABLED = "open-source-rds-extended-support-disabled"
 #: RDS for MySQL has no Performance Insights on these burstable classes (AWS: "instance class support").
 NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
 
@@ -101,21 +143,6 @@ def performance_insights_supported(engine: str, instance_class: str) -> bool:
     return not (engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(instance_class))
 
 
-EVENT_CATEGORIES = (
-    "availability",
-    "deletion",
-    "failover",
-    "failure",
-    "low storage",
-    "maintenance",
-    "notification",
-    "recovery",
-    "restoration",
-)
-
-
-#: Engine -> the major-version families this project ships parameter groups for.
-ENGINE_VERSIONS = {"mysql": ("8.0",), "postgres": ("16",)}
 DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
 IDENTIFIER = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,15}$")
 MAX_REPLICAS = 5
@@ -126,12 +153,15 @@ class DatabaseSettings:
     """[database]: the RDS primary, its read replicas, backups and sizing."""
 
     engine: Literal["mysql", "postgres"] = setting(
-        "mysql", allowed=("'mysql' (MySQL 8.0, what the booking application uses) or 'postgres' (PostgreSQL 16)")
+        "mysql", allowed="'mysql' (MySQL, what the booking application uses) or 'postgres' (PostgreSQL)"
     )
-    #: A major family such as ``8.0`` lets RDS pick and patch the minor version.
-    engine_version: str = setting(
-        "8.0",
-        allowed=("the engine's major version family: '8.0' (or '8.0.x') for mysql, '16' (or '16.x') for postgres"),
+    #: A major version (``8.4``) lets RDS pick and patch the minor version; None: the engine's newest.
+    engine_version: str | None = setting(
+        None,
+        allowed=(
+            "a major version in RDS standard support: '8.4' (or '8.4.x') for mysql, '17' or '16' (or '16.x')"
+            " for postgres; unset: the newest (mysql 8.4, postgres 17)"
+        ),
     )
     #: Instance class of the primary and of every replica (vertical sizing).
     instance_class: str = setting(
@@ -187,6 +217,33 @@ class DatabaseSettings:
     )
     #: Days the exported database logs are kept.
     log_retention_days: int = setting(90, allowed=f"a CloudWatch retention: {RETENTIONS}")
+    #: The database user the app connects as: IAM authentication over TLS, no password anywhere.
+    app_username: str = setting(
+        "booking_app",
+        allowed=(
+            "the app's database user (IAM authentication, created once per stage by `make db-app-user`): a letter"
+            " then up to 15 letters, digits or '_', not the master user"
+        ),
+    )
+    #: The engine's audit log (who connected, schema changes, grants) exported to CloudWatch Logs.
+    audit_log: bool = setting(
+        True,
+        allowed=(
+            "true or false: MySQL's MariaDB Audit Plugin (option group) or PostgreSQL's pgAudit, exported to"
+            " CloudWatch Logs (true in a production stage)"
+        ),
+    )
+
+    @property
+    def version(self) -> str:
+        """The engine version asked for, or the engine's newest major version in standard support."""
+        return self.engine_version or ENGINES[self.engine].versions[0]
+
+    @property
+    def major_version(self) -> str:
+        """``8.4`` for MySQL ``8.4.x``, ``16`` for PostgreSQL ``16.x``."""
+        parts = self.version.split(".")
+        return ".".join(parts[:2]) if self.engine == "mysql" else parts[0]
 
     @property
     def effective_port(self) -> int:
@@ -198,17 +255,31 @@ class DatabaseSettings:
         return performance_insights_supported(self.engine, self.instance_class)
 
     def check(self, problems: SectionProblems, region: str) -> None:
-        families = ENGINE_VERSIONS.get(self.engine)
-        if families is None:
+        engine = ENGINES.get(self.engine)
+        if engine is None:
             problems.add("engine", self.engine, "not a supported engine", "'mysql' or 'postgres'")
             return
-        if not any(self.engine_version == f or self.engine_version.startswith(f + ".") for f in families):
-            problems.add(
-                "engine_version",
-                self.engine_version,
-                f"not a supported {self.engine} version family",
-                " or ".join(f"'{f}' (or '{f}.x')" for f in families) + f" for engine '{self.engine}'",
-            )
+        supported = " or ".join(f"'{v}' (or '{v}.x')" for v in engine.versions) + f" for engine '{self.engine}'"
+        if self.engine_version is not None:
+            number = r"\d+\.\d+" if self.engine == "mysql" else r"\d+"
+            if not re.fullmatch(rf"{number}(\.\d+)?", self.engine_version):
+                problems.add("engine_version", self.engine_version, f"not a {self.engine} version", supported)
+            elif self.major_version in engine.retired:
+                problems.add(
+                    "engine_version",
+                    self.engine_version,
+                    f"{self.engine} {self.major_version} left RDS standard support on"
+                    f" {engine.retired[self.major_version]}: a new instance would be billed for RDS Extended Support"
+                    " (this platform disables it, so RDS would refuse to create it)",
+                    supported,
+                )
+            elif self.major_version not in engine.versions:
+                problems.add(
+                    "engine_version",
+                    self.engine_version,
+                    f"not a supported {self.engine} version family",
+                    supported,
+                )
         if not DB_INSTANCE_CLASS.match(self.instance_class):
             problems.add(
                 "instance_class",
@@ -260,6 +331,13 @@ class DatabaseSettings:
                 "7, or a multiple of 31 from 31 to 731",
             )
         check_retention(problems, "log_retention_days", self.log_retention_days)
+        if not IDENTIFIER.match(self.app_username) or self.app_username == self.master_username:
+            problems.add(
+                "app_username",
+                self.app_username,
+                "not a user name, or the master user",
+                "a letter then up to 15 letters, digits or '_', other than master_username",
+            )
 
 
 class BookingDatabase(Tier[DatabaseSettings]):
@@ -296,22 +374,24 @@ class BookingDatabase(Tier[DatabaseSettings]):
             description=f"{name} database: private-data subnets",
             tags=context.resource_tags,
         )
-        version = settings.engine_version
-        major = version.split(".")[0] if settings.engine == "postgres" else version[:3]
-        tls_parameter, tls_value = engine.tls
         parameter_group = DbParameterGroup(
             self,
             "parameter-group",
             name_prefix=f"{name}-{settings.engine}-",
-            family=engine.family.format(major=major),
+            family=engine.family.format(major=settings.major_version),
             description=f"{name}: {settings.engine} with TLS required",
             parameter=[
-                DbParameterGroupParameter(name=parameter, value=value, apply_method="immediate")
-                for parameter, value in ((tls_parameter, tls_value), *engine.slow_log)
+                DbParameterGroupParameter(name=parameter, value=value, apply_method=apply_method)
+                for parameter, value, apply_method in engine.parameters
+                + (engine.audit_parameters if settings.audit_log else ())
             ],
             tags=context.resource_tags,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
+        #: Name of the parameter group (its changes are RDS events of the stage too).
+        self.parameter_group_name: str = parameter_group.name
+        option_group = self._audit_option_group() if settings.audit_log and settings.engine == "mysql" else None
+        exported_logs = engine.logs + ((engine.audit_log_type,) if settings.audit_log and engine.audit_log_type else ())
 
         monitoring_role_arn = None
         if settings.monitoring_interval_seconds:
@@ -329,7 +409,7 @@ class BookingDatabase(Tier[DatabaseSettings]):
         identifier = f"{name}-db"
         self.log_groups = [
             log_group(self, f"log-{log}", context, f"/aws/rds/instance/{identifier}/{log}", settings.log_retention_days)
-            for log in engine.logs
+            for log in exported_logs
         ]
         # On (KMS-encrypted) wherever RDS offers it; MySQL on t*.micro/small (dev's class) has none, and
         # asking for it there makes the create fail. The production rules keep production on a class that has it.
@@ -344,12 +424,13 @@ class BookingDatabase(Tier[DatabaseSettings]):
             publicly_accessible=False,
             port=self.port,
             parameter_group_name=parameter_group.name,
+            option_group_name=option_group.name if option_group is not None else None,
             performance_insights_enabled=insights,
             performance_insights_kms_key_id=self.kms_key.arn if insights else None,
             performance_insights_retention_period=settings.performance_insights_retention_days if insights else None,
             monitoring_interval=settings.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role_arn,
-            enabled_cloudwatch_logs_exports=list(engine.logs),
+            enabled_cloudwatch_logs_exports=list(exported_logs),
             auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True,
             copy_tags_to_snapshot=True,
@@ -364,7 +445,9 @@ class BookingDatabase(Tier[DatabaseSettings]):
             "primary",
             identifier=identifier,
             engine=settings.engine,
-            engine_version=settings.engine_version,
+            engine_version=settings.version,
+            # Replicas inherit it (CreateDBInstanceReadReplica takes no lifecycle setting).
+            engine_lifecycle_support=EXTENDED_SUPPORT_DISABLED,
             allocated_storage=settings.allocated_storage_gb,
             max_allocated_storage=settings.max_allocated_storage_gb,
             storage_encrypted=True,
@@ -398,7 +481,7 @@ class BookingDatabase(Tier[DatabaseSettings]):
                     f"/aws/rds/instance/{replica_id}/{log}",
                     settings.log_retention_days,
                 )
-                for log in engine.logs
+                for log in exported_logs
             ]
             self.log_groups.extend(replica_logs)
             self.replicas.append(
@@ -427,23 +510,13 @@ class BookingDatabase(Tier[DatabaseSettings]):
         self.replica_identifiers: list[str] = [r.identifier for r in self.replicas]
         self.endpoint_address: str = self.primary.address
         self.reader_endpoint_addresses: list[str] = [r.address for r in self.replicas]
+        #: The RDS-managed master secret: only the operator role may read it (see ``operator_role``).
         self.master_secret_arn: str = self.primary.master_user_secret.get(0).secret_arn
         self.log_group_names: list[str] = [g.name for g in self.log_groups]
 
-        DbEventSubscription(
-            self,
-            "events",
-            name=f"{name}-db-events",
-            sns_topic=context.alarm_topic_arn,
-            source_type="db-instance",
-            # References, not names: RDS refuses a subscription to an instance not yet created.
-            source_ids=[self.instance_identifier] + self.replica_identifiers,
-            event_categories=list(EVENT_CATEGORIES),
-            tags=context.resource_tags,
-        )
-
+        self._event_subscriptions()
         readers = Fn.join(",", self.reader_endpoint_addresses) if self.replicas else "none"
-        #: Where the app finds the database (SSM parameters under this path).
+        #: Where the app finds the database (SSM parameters under this path; nothing secret).
         self.parameter_path: str = connection_parameters(
             self,
             context,
@@ -454,9 +527,104 @@ class BookingDatabase(Tier[DatabaseSettings]):
                 "reader-endpoints": readers,
                 "port": str(self.port),
                 "name": settings.database_name,
-                "master-secret-arn": self.master_secret_arn,
+                "user": settings.app_username,
+                "authentication": "iam",
             },
         )
+        self.operator_role = self._operator_role()
+
+    def _audit_option_group(self) -> DbOptionGroup:
+        """MySQL's audit log: RDS writes it only with the MariaDB Audit Plugin option."""
+        settings, name = self.settings, self.context.name
+        return DbOptionGroup(
+            self,
+            "option-group",
+            name_prefix=f"{name}-mysql-audit-",
+            engine_name="mysql",
+            major_engine_version=settings.major_version,
+            option_group_description=f"{name}: MariaDB Audit Plugin (connections, DDL, grants)",
+            option=[
+                DbOptionGroupOption(
+                    option_name="MARIADB_AUDIT_PLUGIN",
+                    option_settings=[DbOptionGroupOptionOptionSettings(name="SERVER_AUDIT_EVENTS", value=AUDIT_EVENTS)],
+                )
+            ],
+            tags=self.context.resource_tags,
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+
+    def _event_subscriptions(self) -> None:
+        """Every RDS event of the stage's instances, parameter group and DB security groups, in every
+        category (none listed is all), to the alarm topic, whose key RDS may use."""
+        context = self.context
+        for id_, source_type, source_ids in (
+            # References, not names: RDS refuses a subscription to an instance not yet created.
+            ("events", "db-instance", [self.instance_identifier, *self.replica_identifiers]),
+            ("parameter-group-events", "db-parameter-group", [self.parameter_group_name]),
+            # VPC instances use no DB security groups; the subscription still covers any such group.
+            ("security-group-events", "db-security-group", None),
+        ):
+            DbEventSubscription(
+                self,
+                id_,
+                name=f"{context.name}-db-{id_}",
+                sns_topic=context.alarm_topic_arn,
+                source_type=source_type,
+                source_ids=source_ids,
+                tags=context.resource_tags,
+            )
+
+    def _operator_role(self) -> IamRole:
+        """The one role that may read the master secret: for the operators' one-off tasks (creating the
+        app's database user). Assumed with MFA by people the account's IAM allows to."""
+        context, account = self.context, self.context.account
+        role = IamRole(
+            self,
+            "operator-role",
+            name=f"{context.name}-db-operator",
+            description=f"{context.name}: database operators (master secret, port forwarding to the database)",
+            max_session_duration=3600,
+            assume_role_policy=policy_document(
+                {
+                    "Sid": "AccountPrincipalsWithMfa",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": account.root_arn},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                }
+            ),
+            tags=context.resource_tags,
+        )
+        IamRolePolicy(
+            self,
+            "operator-policy",
+            name=f"{context.name}-operate-database",
+            role=role.id,
+            policy=policy_document(
+                {
+                    "Sid": "ReadMasterSecret",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    "Resource": self.master_secret_arn,
+                },
+                {
+                    "Sid": "DecryptMasterSecret",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": self.kms_key.arn,
+                    "Condition": via_service("secretsmanager", context.region),
+                },
+                {
+                    "Sid": "FindTheDatabase",
+                    "Effect": "Allow",
+                    "Action": "rds:DescribeDBInstances",
+                    "Resource": account.arn("rds", f"db:{context.name}-db", context.region),
+                },
+                read_parameters_statement(context, self.parameter_path),
+                decrypt_parameters_statement(context, self.kms_key.arn),
+            ),
+        )
+        return role
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the database port: ingress here, egress on the client's group."""
@@ -471,9 +639,13 @@ class BookingDatabase(Tier[DatabaseSettings]):
         )
 
     def grant_connect(self, role: Grantee) -> None:
-        """Let ``role`` find the database (read and decrypt the connection parameters) and read the
-        master secret."""
-        context, region = self.context, self.context.region
+        """Let ``role`` find the database and log in as the app's user with IAM authentication on the
+        primary and every replica: ``rds-db:connect`` on that one database user, never the master secret."""
+        context = self.context
+        database_users = [
+            context.account.arn("rds-db", f"dbuser:{instance.resource_id}/{self.settings.app_username}", context.region)
+            for instance in (self.primary, *self.replicas)
+        ]
         IamRolePolicy(
             self,
             "client-read-policy",
@@ -482,18 +654,6 @@ class BookingDatabase(Tier[DatabaseSettings]):
             policy=policy_document(
                 read_parameters_statement(context, self.parameter_path),
                 decrypt_parameters_statement(context, self.kms_key.arn),
-                {
-                    "Sid": "ReadMasterSecret",
-                    "Effect": "Allow",
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": self.master_secret_arn,
-                },
-                {
-                    "Sid": "DecryptMasterSecret",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": self.kms_key.arn,
-                    "Condition": via_service("secretsmanager", region),
-                },
+                {"Sid": "ConnectAsAppUser", "Effect": "Allow", "Action": "rds-db:connect", "Resource": database_users},
             ),
         )

@@ -130,3 +130,9 @@ def test_all_problems_of_a_file_come_in_one_message():
 
     message = rejection_of_edit("prod", two_mistakes)
     assert message.startswith("2 problem(s) in stage file environments/prod.toml")
+
+
+def test_prod_without_the_database_audit_log_is_rejected():
+    assert "database.audit_log = False: not allowed in production; allowed: true in a production stage" in rejection(
+        "prod", "database", audit_log=False
+    )

@@ -41,6 +41,20 @@ def app_security_group_name(stack):
     return name
 
 
+def topic_name(stack, suffix):
+    """Terraform name of the stage's SNS topic named ``<stage>-<suffix>``."""
+    (name,) = [n for n, t in stack.resources("aws_sns_topic").items() if t["name"].endswith(f"-{suffix}")]
+    return name
+
+
+def app_role(stack):
+    """The app servers' instance role (name, config)."""
+    for name, role in stack.resources("aws_iam_role").items():
+        if json.loads(role["assume_role_policy"])["Statement"][0].get("Principal") == {"Service": "ec2.amazonaws.com"}:
+            return name, role
+    raise AssertionError("no EC2 instance role")
+
+
 def refers_to_key(stack):
     """The database tier's KMS key: the one encrypting the primary's storage."""
     (name,) = [n for n in stack.resources("aws_kms_key") if refers_to(primary(stack)["kms_key_id"], "aws_kms_key", n)]
@@ -55,9 +69,20 @@ def covers(rule, port):
 
 def test_engine_class_and_storage_follow_the_stage(stage_stack):
     db, config = primary(stage_stack), load_stage(stage_stack.stage).database
-    assert (db["engine"], db["engine_version"], db["instance_class"]) == ("mysql", "8.0", config.instance_class)
+    assert (db["engine"], db["engine_version"], db["instance_class"]) == ("mysql", "8.4", config.instance_class)
     assert db["allocated_storage"] == config.allocated_storage_gb
     assert db["max_allocated_storage"] == config.max_allocated_storage_gb
+
+
+def test_instances_stay_out_of_paid_extended_support(stage_stack):
+    """RDS for MySQL 8.0 left standard support on 2026-07-31 and RDS enrols instances past it in paid
+    Extended Support by default ("Using Amazon RDS Extended Support", RDS User Guide). With
+    EngineLifecycleSupport = open-source-rds-extended-support-disabled "creating the DB instance will fail
+    if the DB major version is past its end of standard support date" (CreateDBInstance, RDS API
+    Reference). Read replicas take no such setting (CreateDBInstanceReadReplica: "All other DB instance
+    attributes ... are inherited from the source DB instance"), so only the primary sets it."""
+    assert primary(stage_stack)["engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"
+    assert all("engine_lifecycle_support" not in replica for replica in replicas(stage_stack))
 
 
 def test_storage_is_gp3_encrypted_with_the_tier_key(stage_stack):
@@ -142,23 +167,52 @@ def test_replicas_spread_over_the_other_azs(prod):
     assert sorted(r["availability_zone"] for r in replicas(prod)) == sorted(azs[1:])
 
 
-def test_parameter_group_forces_tls(stage_stack):
-    group = next(
+def parameter_group(stack):
+    return next(
         g
-        for n, g in stage_stack.resources("aws_db_parameter_group").items()
-        if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n)
+        for n, g in stack.resources("aws_db_parameter_group").items()
+        if refers_to(primary(stack)["parameter_group_name"], "aws_db_parameter_group", n)
     )
-    assert group["family"] == "mysql8.0"
+
+
+def test_parameter_group_forces_tls(stage_stack):
+    group = parameter_group(stage_stack)
+    assert group["family"] == "mysql8.4"
     assert {"name": "require_secure_transport", "value": "1", "apply_method": "immediate"} in group["parameter"]
 
 
+def test_mysql_writes_its_logs_to_files_so_rds_can_publish_them(stage_stack):
+    """ "Publishing MySQL logs to Amazon CloudWatch Logs" (RDS User Guide): "The DB instance must use a
+    custom parameter group with the parameter setting log_output = FILE to write logs to the file system
+    and publish them to CloudWatch Logs"; the slow query log needs slow_query_log = 1, and the IAM
+    database authentication errors the log type iam-db-auth-error."""
+    parameters = {p["name"]: p["value"] for p in parameter_group(stage_stack)["parameter"]}
+    assert parameters["log_output"] == "FILE" and parameters["slow_query_log"] == "1"
+    for instance in (primary(stage_stack), *replicas(stage_stack)):
+        assert {"error", "slowquery", "iam-db-auth-error"} <= set(instance["enabled_cloudwatch_logs_exports"])
+
+
+def test_mysql_audit_log_comes_from_the_mariadb_audit_plugin_option_group(stage_stack):
+    """ "Publishing MySQL logs to Amazon CloudWatch Logs" (RDS User Guide): for the audit log "The DB
+    instance must use a custom option group with the MARIADB_AUDIT_PLUGIN option"; "Options for MySQL DB
+    instances" lists the plugin for all MySQL 8.4 versions. Every instance uses the group and exports
+    ``audit`` into a retained log group (on in every shipped stage; production requires it)."""
+    option_group = stage_stack.only("aws_db_option_group")
+    assert (option_group["engine_name"], option_group["major_engine_version"]) == ("mysql", "8.4")
+    (option,) = option_group["option"]
+    assert option["option_name"] == "MARIADB_AUDIT_PLUGIN"
+    events = {s["name"]: s["value"] for s in option["option_settings"]}["SERVER_AUDIT_EVENTS"]
+    assert set(events.split(",")) == {"CONNECT", "QUERY_DDL", "QUERY_DCL"}  # never QUERY: guests' data
+    name = next(iter(stage_stack.resources("aws_db_option_group")))
+    groups = {g["name"] for g in stage_stack.resources("aws_cloudwatch_log_group").values()}
+    for instance in (primary(stage_stack), *replicas(stage_stack)):
+        assert refers_to(instance["option_group_name"], "aws_db_option_group", name)
+        assert "audit" in instance["enabled_cloudwatch_logs_exports"]
+        assert f"/aws/rds/instance/{instance['identifier']}/audit" in groups
+
+
 def test_parameter_group_turns_on_the_exported_slow_query_log(stage_stack):
-    group = next(
-        g
-        for n, g in stage_stack.resources("aws_db_parameter_group").items()
-        if refers_to(primary(stage_stack)["parameter_group_name"], "aws_db_parameter_group", n)
-    )
-    parameters = {p["name"]: p["value"] for p in group["parameter"]}
+    parameters = {p["name"]: p["value"] for p in parameter_group(stage_stack)["parameter"]}
     assert parameters["slow_query_log"] == "1" and float(parameters["long_query_time"]) > 0
     assert "slowquery" in primary(stage_stack)["enabled_cloudwatch_logs_exports"]
     assert "general" not in primary(stage_stack)["enabled_cloudwatch_logs_exports"]  # never turned on
@@ -208,14 +262,23 @@ def test_every_exported_log_has_a_log_group_with_retention(stage_stack):
             assert group["retention_in_days"] == config.log_retention_days
 
 
-def test_events_go_to_the_alarm_topic(stage_stack):
-    subscription = stage_stack.only("aws_db_event_subscription")
-    assert "aws_sns_topic" in subscription["sns_topic"] and subscription["source_type"] == "db-instance"
-    instances = stage_stack.resources("aws_db_instance")
-    assert len(subscription["source_ids"]) == len(instances)
-    for name in instances:  # by reference, so the subscription waits for every instance it names
-        assert refers_to(subscription["source_ids"], "aws_db_instance", name)
-    assert {"failover", "failure", "low storage"} <= set(subscription["event_categories"])
+def test_every_rds_event_of_the_stage_reaches_the_alarm_topic(stage_stack):
+    """ "Amazon RDS event categories and event messages" (RDS User Guide): events come per source type;
+    a subscription without categories gets every category (CreateEventSubscription, RDS API Reference),
+    configuration change included. Security Hub RDS.20, RDS.21 and RDS.22 ask for subscriptions on DB
+    instances (maintenance, configuration change, failure), parameter groups (configuration change) and
+    DB security groups (configuration change, failure)."""
+    subscriptions = {s["source_type"]: s for s in stage_stack.resources("aws_db_event_subscription").values()}
+    assert set(subscriptions) == {"db-instance", "db-parameter-group", "db-security-group"}
+    for subscription in subscriptions.values():
+        assert "event_categories" not in subscription  # all of them
+        assert refers_to(subscription["sns_topic"], "aws_sns_topic", topic_name(stage_stack, "alarms"))
+    instances = subscriptions["db-instance"]["source_ids"]
+    assert len(instances) == len(stage_stack.resources("aws_db_instance"))
+    for name in stage_stack.resources("aws_db_instance"):  # by reference: it waits for every instance it names
+        assert refers_to(instances, "aws_db_instance", name)
+    (group,) = stage_stack.resources("aws_db_parameter_group")
+    assert refers_to(subscriptions["db-parameter-group"]["source_ids"], "aws_db_parameter_group", group)
 
 
 def test_only_the_app_servers_reach_the_database_port(stage_stack):
@@ -266,31 +329,96 @@ def test_connection_details_are_published_without_secret_values(stage_stack):
         for p in stage_stack.resources("aws_ssm_parameter").values()
         if "/database/" in p["name"]
     }
-    assert set(parameters) == {"endpoint", "reader-endpoints", "port", "name", "master-secret-arn"}
-    assert "master_user_secret" in parameters["master-secret-arn"]["value"]
+    assert set(parameters) == {"endpoint", "reader-endpoints", "port", "name", "user", "authentication"}
+    assert parameters["user"]["value"] == load_stage(stage_stack.stage).database.app_username
+    assert parameters["authentication"]["value"] == "iam"
+    assert not any("master_user_secret" in p["value"] for p in parameters.values())
     key = refers_to_key(stage_stack)
     assert all(p["type"] == "SecureString" and refers_to(p["key_id"], "aws_kms_key", key) for p in parameters.values())
 
 
-def test_app_role_reads_only_the_database_parameters_and_its_secret(stage_stack):
+def test_app_connects_as_its_own_database_user_with_iam_authentication(stage_stack):
+    """ "Creating and using an IAM policy for IAM database access" (RDS User Guide): the action
+    ``rds-db:connect`` on ``arn:aws:rds-db:region:account-id:dbuser:DbiResourceId/db-user-name``, where
+    DbiResourceId is the instance's resource id (not its name): one statement for the app's user on the
+    primary and on every replica, and IAM authentication switched on for each of them."""
     (policy,) = [
         p
         for p in stage_stack.resources("aws_iam_role_policy").values()
         if p["name"].endswith("read-database-connection")
     ]
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert set(statements) == {"ReadConnectionParameters", "DecryptConnectionParameters", "ConnectAsAppUser"}
     assert all(r.endswith(("/database", "/database/*")) for r in statements["ReadConnectionParameters"]["Resource"])
-    assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
-    via = statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert via.startswith("secretsmanager.")
     assert statements["DecryptConnectionParameters"]["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.")
-    for sid in ("DecryptMasterSecret", "DecryptConnectionParameters"):
-        assert statements[sid]["Action"] == "kms:Decrypt"
-        assert refers_to(statements[sid]["Resource"], "aws_kms_key", refers_to_key(stage_stack))
-    resources = [
-        r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    connect = statements["ConnectAsAppUser"]
+    assert connect["Action"] == "rds-db:connect"
+    user = load_stage(stage_stack.stage).database.app_username
+    instances = stage_stack.resources("aws_db_instance")
+    assert len(connect["Resource"]) == len(instances)
+    for name, instance in instances.items():
+        assert instance["iam_database_authentication_enabled"] is True
+        account = "${data.aws_caller_identity.account.account_id}"
+        arn = (
+            f"arn:${{data.aws_partition.partition.partition}}:rds-db:eu-west-1:{account}"
+            f":dbuser:${{aws_db_instance.{name}.resource_id}}/{user}"
+        )
+        assert arn in connect["Resource"]
+
+
+def test_the_app_never_holds_the_master_credentials(stage_stack):
+    """The master user owns every database (RDS User Guide, "Master user account privileges"): the app's
+    role gets no Secrets Manager action and no decryption through Secrets Manager, in any policy."""
+    role_name, _ = app_role(stage_stack)
+    for policy in stage_stack.resources("aws_iam_role_policy").values():
+        if refers_to(policy["role"], "aws_iam_role", role_name):
+            text = policy["policy"]
+            assert "secretsmanager" not in text and "master_user_secret" not in text, policy["name"]
+
+
+def test_only_the_operator_role_may_read_the_master_secret_and_only_with_mfa(stage_stack):
+    """ "Password management with Amazon RDS and AWS Secrets Manager" (RDS User Guide): the master password
+    is read with secretsmanager:GetSecretValue on the secret, decrypted with its KMS key. Exactly one role
+    of the stack is granted that: the database operators', assumed only with MFA."""
+    readers = [
+        p
+        for p in stage_stack.resources("aws_iam_role_policy").values()
+        if "secretsmanager:GetSecretValue" in p["policy"]
     ]
-    assert "*" not in resources and not any(r.startswith("arn:aws:ssm:*") for r in resources)
+    (policy,) = readers
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert "master_user_secret" in statements["ReadMasterSecret"]["Resource"]
+    assert statements["DecryptMasterSecret"]["Condition"]["StringEquals"]["kms:ViaService"].startswith(
+        "secretsmanager."
+    )
+    (role_name,) = [n for n in stage_stack.resources("aws_iam_role") if refers_to(policy["role"], "aws_iam_role", n)]
+    role = stage_stack.resources("aws_iam_role")[role_name]
+    assert role["name"].endswith("-db-operator")
+    (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert "arn:${data.aws_partition.partition.partition}:iam::" in trust["Principal"]["AWS"]
+
+
+def test_operators_may_only_port_forward_through_the_app_servers(stage_stack):
+    """ "Restrict access to commands in a session" / port forwarding (Systems Manager User Guide): a session
+    needs ssm:StartSession on the instance and on the session document; allowing only
+    AWS-StartPortForwardingSessionToRemoteHost gives no shell and runs no command on the instance."""
+    (policy,) = [
+        p
+        for p in stage_stack.resources("aws_iam_role_policy").values()
+        if p["name"].endswith("port-forward-through-app-servers")
+    ]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["OnlyTheRemoteHostPortForwardingDocument"]["Resource"].endswith(
+        ":document/AWS-StartPortForwardingSessionToRemoteHost"
+    )
+    instances = statements["ForwardPortsThroughAppServers"]
+    assert instances["Condition"] == {
+        "StringEquals": {"ssm:resourceTag/Name": f"digital-booking-{stage_stack.stage}-app"}
+    }
+    actions = {a for s in statements.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"ssm:StartSession", "ssm:TerminateSession", "ssm:ResumeSession", "ec2:DescribeInstances"}
+    assert "$${aws:userid}" in statements["EndOwnSessions"]["Resource"]  # an IAM variable, not interpolated
 
 
 def test_endpoints_are_stack_outputs(stage_stack):
@@ -324,18 +452,37 @@ def postgres():
     return database_alone(POSTGRES)[1]
 
 
-def test_postgres_gets_its_own_family_tls_parameter_and_slow_log(postgres):
+def test_postgres_gets_its_own_family_tls_parameter_slow_log_and_pgaudit(postgres):
+    """ "Using pgAudit to log database activity" (RDS User Guide): pgaudit goes into
+    shared_preload_libraries, a static parameter, and pgaudit.log chooses what is audited; its records
+    land in the exported postgresql log."""
     group = postgres.only("aws_db_parameter_group")
     parameters = {p["name"]: p["value"] for p in group["parameter"]}
     assert group["family"] == "postgres16"
-    assert parameters == {"rds.force_ssl": "1", "log_min_duration_statement": "2000"}
+    assert parameters == {
+        "rds.force_ssl": "1",
+        "log_min_duration_statement": "2000",
+        "shared_preload_libraries": "pg_stat_statements,pgaudit",
+        "pgaudit.log": "ddl,role",
+    }
+    assert postgres.resources("aws_db_option_group") == {}  # the MariaDB plugin is MySQL's
+
+
+def test_static_parameters_wait_for_a_reboot(postgres):
+    """ "Working with DB parameter groups" (RDS User Guide): static parameters take effect only after a
+    reboot, and RDS refuses the ``immediate`` apply method for them (InvalidParameterCombination):
+    shared_preload_libraries is static."""
+    methods = {p["name"]: p["apply_method"] for p in postgres.only("aws_db_parameter_group")["parameter"]}
+    assert methods["shared_preload_libraries"] == "pending-reboot"
+    assert {m for n, m in methods.items() if n != "shared_preload_libraries"} == {"immediate"}
 
 
 def test_postgres_exports_its_own_logs_into_retained_groups(postgres):
     groups = {g["name"] for g in postgres.resources("aws_cloudwatch_log_group").values()}
+    logs = ("postgresql", "upgrade", "iam-db-auth-error")
     for instance in postgres.resources("aws_db_instance").values():
-        assert instance["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
-        assert {f"/aws/rds/instance/{instance['identifier']}/{log}" for log in ("postgresql", "upgrade")} <= groups
+        assert instance["enabled_cloudwatch_logs_exports"] == list(logs)
+        assert {f"/aws/rds/instance/{instance['identifier']}/{log}" for log in logs} <= groups
 
 
 def test_postgres_listens_on_5432_for_the_client_group_only(postgres):

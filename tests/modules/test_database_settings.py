@@ -8,8 +8,28 @@ from environments import load_stage, parse_stage, stage_names
 from tests.environments.stage_edits import rejection, shipped
 
 
-def test_every_stage_runs_mysql_8_by_default():
-    assert {load_stage(s).database.engine_version for s in stage_names()} == {"8.0"}
+def test_every_stage_runs_mysql_8_4():
+    assert {(load_stage(s).database.engine, load_stage(s).database.version) for s in stage_names()} == {
+        ("mysql", "8.4")
+    }
+
+
+def test_the_default_version_is_the_newest_in_standard_support():
+    from modules.database import DatabaseSettings
+
+    assert DatabaseSettings().version == "8.4" and DatabaseSettings(engine="postgres").version == "17"
+
+
+def test_mysql_8_0_is_refused_with_the_reason():
+    """ "Supported MySQL major versions on Amazon RDS" (RDS User Guide): MySQL 8.0 reached the end of RDS
+    standard support on 2026-07-31; past it RDS bills Extended Support ("Using Amazon RDS Extended
+    Support"), and with it disabled (as here) RDS refuses to create the instance."""
+    message = rejection("dev", "database", engine_version="8.0")
+    assert (
+        "environments/dev.toml: database.engine_version = '8.0': mysql 8.0 left RDS standard support on 2026-07-31"
+        in message
+    )
+    assert "billed for RDS Extended Support" in message and "allowed: '8.4' (or '8.4.x') for engine 'mysql'" in message
 
 
 def test_unknown_engine_is_rejected():
@@ -18,16 +38,16 @@ def test_unknown_engine_is_rejected():
 
 
 def test_engine_version_of_another_family_is_rejected():
-    message = rejection("dev", "database", engine_version="5.7")
+    message = rejection("dev", "database", engine_version="9.1")
     assert (
-        "environments/dev.toml: database.engine_version = '5.7': not a supported mysql version family; allowed: '8.0'"
+        "environments/dev.toml: database.engine_version = '9.1': not a supported mysql version family; allowed: '8.4'"
     ) in message
 
 
 def test_postgres_needs_a_postgres_version():
     message = rejection("dev", "database", engine="postgres", engine_version="8.0")
     assert "environments/dev.toml: database.engine_version = '8.0': not a supported postgres version family" in message
-    assert "allowed: '16' (or '16.x') for engine 'postgres'" in message
+    assert "allowed: '17' (or '17.x') or '16' (or '16.x') for engine 'postgres'" in message
 
 
 def test_postgres_16_is_accepted():
@@ -93,3 +113,8 @@ def test_windows_side_by_side_are_accepted():
 def test_database_maintenance_window_shorter_than_30_minutes_is_rejected():
     message = rejection("dev", "database", maintenance_window="sun:03:30-sun:03:45")
     assert "database.maintenance_window = 'sun:03:30-sun:03:45': shorter than RDS's minimum" in message
+
+
+def test_the_app_user_must_not_be_the_master_user():
+    message = rejection("dev", "database", app_username="booking_admin")
+    assert "database.app_username = 'booking_admin': not a user name, or the master user" in message

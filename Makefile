@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install lint synth test test-fast bench clean plan diff node-install diagram sandbox security
+.PHONY: install lint db-app-user synth test test-fast bench clean plan diff node-install diagram sandbox security
 
 install: .venv/.installed
 
@@ -46,6 +46,11 @@ plan: install
 
 diff: install node-install
 	$(PYTHON) -m tools.plan_stage diff $(STAGE)
+
+# Operators, once per stage after its first deploy: create the app's IAM-authenticated database user
+# through an SSM port-forwarding session, with the operator's own credentials (README "Database users").
+db-app-user: install
+	$(PYTHON) -m tools.db_app_user $(STAGE)
 
 # The cdktf CLI (npm cdktf-cli, pinned by package.json + package-lock.json) for `make diff` / cdktf deploy.
 node-install: node_modules/.installed

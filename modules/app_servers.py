@@ -59,7 +59,16 @@ from cdktf_cdktf_provider_aws.launch_template import (
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.kit import StageContext, Tier, log_group, open_port, policy_document, service_role, tier_security_group
+from modules.kit import (
+    Grantee,
+    StageContext,
+    Tier,
+    log_group,
+    open_port,
+    policy_document,
+    service_role,
+    tier_security_group,
+)
 from modules.load_balancer import PublicLoadBalancer
 from modules.network import Network
 from modules.settings import RETENTIONS, SectionProblems, check_range, check_retention, setting
@@ -80,6 +89,8 @@ GROUP_METRICS = (
     "GroupTerminatingInstances",
     "GroupTotalInstances",
 )
+#: The SSM document that forwards a local port through an instance to another host (the database).
+PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
 #: Where the service writes its log on the instance (the CloudWatch agent tails it).
 APP_LOG_FILE = "/var/log/booking/app.log"
 
@@ -362,8 +373,46 @@ class AppServerFleet(Tier[AppServerSettings]):
         )
         #: The Auto Scaling group's name, for alarms and dashboards.
         self.autoscaling_group_name: str = self.autoscaling_group.name
+        #: The fleet's floor: fewer healthy targets than this is an outage in the making.
+        self.min_size: int = settings.min_size
 
         self._target_tracking("cpu", "ASGAverageCPUUtilization", settings.cpu_target_percent)
+
+    def grant_port_forwarding(self, role: Grantee) -> None:
+        """Let ``role`` open an SSM Session Manager port-forwarding session through one of these
+        instances to a host in the VPC (the database), and nothing else: no shell, no commands. What
+        crosses the instance is the client's TLS stream, never a password in the clear."""
+        context, account = self.context, self.context.account
+        IamRolePolicy(
+            self,
+            "port-forwarding-policy",
+            name=f"{context.name}-port-forward-through-app-servers",
+            role=role.name,
+            policy=policy_document(
+                {
+                    "Sid": "ForwardPortsThroughAppServers",
+                    "Effect": "Allow",
+                    "Action": "ssm:StartSession",
+                    "Resource": account.arn("ec2", "instance/*", context.region),
+                    "Condition": {"StringEquals": {"ssm:resourceTag/Name": f"{context.name}-app"}},
+                },
+                {
+                    "Sid": "OnlyTheRemoteHostPortForwardingDocument",
+                    "Effect": "Allow",
+                    "Action": "ssm:StartSession",
+                    "Resource": f"arn:{account.partition}:ssm:{context.region}::document/{PORT_FORWARDING_DOCUMENT}",
+                },
+                {
+                    "Sid": "EndOwnSessions",
+                    "Effect": "Allow",
+                    "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
+                    # "$${": a literal IAM policy variable, not a Terraform interpolation.
+                    "Resource": account.arn("ssm", "session/$${aws:userid}-*", context.region),
+                },
+                # DescribeInstances has no resource-level permissions: the operator finds an instance with it.
+                {"Sid": "FindAnAppServer", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
+            ),
+        )
 
     def register_with(self, load_balancer: PublicLoadBalancer) -> None:
         """Serve behind ``load_balancer``: the group registers with its target group, the ALB may reach

@@ -8,8 +8,10 @@
   AUTH token to keep in code, user data, Secrets Manager or Terraform state. The group's
   mandatory ``default`` user is switched off.
 - With ``automatic_failover``: a replica in another AZ is promoted when the primary fails
-  (Multi-AZ). Daily snapshots with retention (and a final one on delete), slow log to CloudWatch,
-  events to the alarm topic.
+  (Multi-AZ). Daily snapshots with retention (and a final one on delete), slow log to CloudWatch.
+- Events (failover, node replacement, snapshots) go to the tier's own unencrypted topic with an
+  ``aws:SourceOwner`` policy: the only kind ElastiCache can publish to ("Event Notifications and
+  Amazon SNS"); the stage subscribes its on-call to it.
 - Where the app finds it: SecureString SSM parameters (this tier's key) under
   ``/digital-booking/<name>/cache/``, readable and decryptable only by the roles
   :meth:`BookingCache.grant_connect` names; :meth:`BookingCache.allow_from` admits a client's
@@ -34,6 +36,8 @@ from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetG
 from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from modules.kit import (
@@ -44,6 +48,7 @@ from modules.kit import (
     connection_parameters,
     customer_managed_key,
     decrypt_parameters_statement,
+    deny_insecure_transport,
     log_group,
     open_port,
     policy_document,
@@ -194,6 +199,11 @@ class BookingCache(Tier[CacheSettings]):
             tags=context.resource_tags,
         )
 
+        self.event_topic = self._event_topic()
+        #: The topic ElastiCache sends its events to (failover, node replacement, snapshots...): the stage
+        #: subscribes its on-call to it (``StageAlerting.subscribe_to``).
+        self.event_topic_arn: str = self.event_topic.arn
+
         self.slow_log_group = log_group(
             self, "slow-log", context, f"/digital-booking/{name}/cache/slow-log", settings.log_retention_days
         )
@@ -228,7 +238,7 @@ class BookingCache(Tier[CacheSettings]):
             # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.
             final_snapshot_identifier=f"{group_id}-final" if keeps_snapshots else None,
             maintenance_window=settings.maintenance_window,
-            notification_topic_arn=context.alarm_topic_arn,
+            notification_topic_arn=self.event_topic.arn,
             log_delivery_configuration=[
                 ElasticacheReplicationGroupLogDeliveryConfiguration(
                     destination=self.slow_log_group.name,
@@ -263,6 +273,49 @@ class BookingCache(Tier[CacheSettings]):
                 "replication-group-id": self.replication_group_id,
             },
         )
+
+    def _event_topic(self) -> SnsTopic:
+        """ElastiCache's own notification topic. ElastiCache cannot publish to an encrypted topic (it shows
+        an encrypted one as inactive and drops the events), and only the ``aws:SourceOwner`` condition lets
+        it publish: so this topic, unlike the alarm topic, is not KMS-encrypted. Its messages are event
+        notices (cluster ids, event names), no data; publishing and reading still need TLS."""
+        context, account = self.context, self.context.account
+        topic = SnsTopic(
+            self,
+            "event-topic",
+            name=f"{context.name}-cache-events",
+            display_name=f"{context.name} cache events",
+            tags=context.resource_tags,
+        )
+        SnsTopicPolicy(
+            self,
+            "event-topic-policy",
+            arn=topic.arn,
+            policy=policy_document(
+                {
+                    "Sid": "AccountManagesTopic",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": account.root_arn},
+                    "Action": [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                    ],
+                    "Resource": topic.arn,
+                },
+                {
+                    "Sid": "ElastiCacheOfThisAccountPublishes",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "elasticache.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic.arn,
+                    "Condition": {"StringEquals": {"aws:SourceOwner": account.account_id}},
+                },
+                deny_insecure_transport("sns:Publish", topic.arn),
+            ),
+        )
+        return topic
 
     def allow_from(self, client: Connectable) -> None:
         """Let ``client`` reach the Redis port: ingress here, egress on the client's group."""

@@ -30,13 +30,19 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
-from constructs import Construct
+from constructs import Construct, Node
 
 from modules.kit import AwsAccount, StageContext, customer_managed_key, deny_insecure_transport, policy_document
 from modules.settings import SectionProblems, check_range, setting
 
-#: AWS services that publish to the alarm topic (alarms, RDS and ElastiCache event notifications).
-PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "elasticache.amazonaws.com")
+#: The AWS services that publish to the (KMS-encrypted) alarm topic, and the resources they publish
+#: for: CloudWatch alarms and RDS event subscriptions. Both may use a customer-managed key
+#: (SNS guide, "Enable compatibility between event sources from AWS services and encrypted topics");
+#: ElastiCache may not (its events have a topic of their own, see modules/cache.py).
+PUBLISHERS = {  # statement name: (service principal, ARN service, ARN resource)
+    "CloudWatchAlarms": ("cloudwatch.amazonaws.com", "cloudwatch", "alarm:*"),
+    "RdsEvents": ("events.rds.amazonaws.com", "rds", "*"),
+}
 # Deliberately plain: one '@', a dotted domain with a 2+ letter TLD, no spaces or quotes.
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -60,7 +66,15 @@ class MonitoringSettings:
     period_seconds: Literal[60, 300] = setting(300, allowed="60 or 300: the period each alarm evaluates")
     evaluation_periods: int = setting(3, allowed="1 to 24 consecutive breaching periods before an alarm fires")
     #: ALB: 5xx responses (from the ALB itself, and from the targets) per period.
-    alb_5xx_count: int = setting(10, allowed="ALB (or target) 5xx responses per period that alarm, 1 to 1000000")
+    #: ALB: 5xx responses as a percentage of requests (ALB-made and target-made, each on its own),
+    #: counted only in periods with at least the minimum number of requests (a quiet night's single
+    #: error is no outage).
+    alb_5xx_percent: float = setting(
+        1.0, allowed="% of requests answered 5xx (by the ALB, or by the targets) that alarms, 0.01 to 100"
+    )
+    alb_5xx_minimum_requests: int = setting(
+        50, allowed="requests per period below which the 5xx rate is not judged, 1 to 10000000"
+    )
     #: ALB: 4xx responses (ALB + targets) per period that count as a surge.
     alb_4xx_count: int = setting(
         500,
@@ -94,7 +108,11 @@ class MonitoringSettings:
     db_replica_lag_seconds: int = setting(60, allowed="read-replica lag (seconds) that alarms, 1 to 86400")
     #: Cache (every member): engine CPU %, memory % of maxmemory, evictions per period, replica lag (s).
     cache_engine_cpu_percent: float = setting(75.0, allowed="Redis engine-thread CPU % that alarms, 1 to 100")
-    cache_memory_percent: float = setting(80.0, allowed="Redis memory used (% of maxmemory) that alarms, 1 to 100")
+    #: A warm allkeys-lru cache sits near 100 % of memory by design; what matters is the memory that counts
+    #: for eviction (without overhead and buffers) and the evictions themselves.
+    cache_memory_for_eviction_percent: float = setting(
+        95.0, allowed="Redis memory counted for eviction (% of maxmemory) that alarms, 1 to 100"
+    )
     cache_evictions: int = setting(100, allowed="keys evicted per period that alarm, 1 to 100000000")
     cache_replication_lag_seconds: float = setting(30.0, allowed="Redis replica lag (seconds) that alarms, 0.1 to 3600")
     #: NAT gateways: port-allocation errors per period above which it fires (0: any error).
@@ -115,7 +133,8 @@ class MonitoringSettings:
             problems.add("alarm_emails", list(self.alarm_emails), "an address is listed twice", "distinct addresses")
         ranges = {
             "evaluation_periods": (1, 24),
-            "alb_5xx_count": (1, 1_000_000),
+            "alb_5xx_percent": (0.01, 100),
+            "alb_5xx_minimum_requests": (1, 10_000_000),
             "alb_4xx_count": (1, 10_000_000),
             "target_response_time_seconds": (0.05, 60),
             "unhealthy_hosts": (1, 100),
@@ -127,13 +146,23 @@ class MonitoringSettings:
             "db_freeable_memory_mib": (16, 1_000_000),
             "db_replica_lag_seconds": (1, 86_400),
             "cache_engine_cpu_percent": (1, 100),
-            "cache_memory_percent": (1, 100),
+            "cache_memory_for_eviction_percent": (1, 100),
             "cache_evictions": (1, 100_000_000),
             "cache_replication_lag_seconds": (0.1, 3600),
             "nat_port_allocation_errors": (0, 100_000),
         }
         for name, (low, high) in ranges.items():
             check_range(problems, name, getattr(self, name), low, high)
+
+
+class EventSource(Protocol):
+    """A tier that publishes its events to a topic of its own (the cache)."""
+
+    @property
+    def node(self) -> Node: ...
+
+    @property
+    def event_topic_arn(self) -> str: ...
 
 
 class StageAlerting(Construct):
@@ -155,6 +184,17 @@ class StageAlerting(Construct):
         super().__init__(scope, id_)
         partition, account_id = account.partition, account.account_id
 
+        # Each publishing service, only for its own resources of this account and region (confused deputy).
+        publishers = {
+            label: {
+                "Principal": {"Service": service},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": account.arn(arn_service, resource, region)},
+                },
+            }
+            for label, (service, arn_service, resource) in PUBLISHERS.items()
+        }
         # SNS encrypts with a customer key so that the publishing services can be granted its use
         # (the AWS-managed alias/aws/sns key cannot be shared with CloudWatch or RDS).
         self.topic_key = customer_managed_key(
@@ -165,13 +205,13 @@ class StageAlerting(Construct):
             alias=f"{name}-alarms",
             statements=[
                 {
-                    "Sid": "PublishingServicesUseKey",
+                    "Sid": f"{label}UseKey",
                     "Effect": "Allow",
-                    "Principal": {"Service": list(PUBLISHING_SERVICES)},
+                    **publisher,
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 }
+                for label, publisher in publishers.items()
             ],
         )
 
@@ -201,17 +241,20 @@ class StageAlerting(Construct):
                     ],
                     "Resource": self.topic.arn,
                 },
-                {
-                    "Sid": "ServicesOfThisAccountPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": list(PUBLISHING_SERVICES)},
-                    "Action": "sns:Publish",
-                    "Resource": self.topic.arn,
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
+                *[
+                    {
+                        "Sid": f"{label}Publish",
+                        "Effect": "Allow",
+                        **publisher,
+                        "Action": "sns:Publish",
+                        "Resource": self.topic.arn,
+                    }
+                    for label, publisher in publishers.items()
+                ],
                 deny_insecure_transport("sns:Publish", self.topic.arn),
             ),
         )
+        self.settings = settings
         self.subscriptions = [
             SnsTopicSubscription(
                 self, f"alarm-email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=address
@@ -252,6 +295,18 @@ class StageAlerting(Construct):
             )
             self.log_kms_key_arn = self.log_key.arn
 
+    def subscribe_to(self, source: EventSource) -> None:
+        """The stage's alarm subscribers on a tier's own event topic too (one a service needs of its own,
+        like ElastiCache's, which may not be encrypted)."""
+        for index, address in enumerate(self.settings.alarm_emails):
+            SnsTopicSubscription(
+                self,
+                f"{source.node.id}-events-email-{index}",
+                topic_arn=source.event_topic_arn,
+                protocol="email",
+                endpoint=address,
+            )
+
 
 # -- what the alarms read of each tier -------------------------------------------------------------
 
@@ -276,6 +331,10 @@ class MonitoredLoadBalancer(Protocol):
 class MonitoredFleet(Protocol):
     @property
     def autoscaling_group_name(self) -> str: ...
+
+    #: Fewer healthy targets than this is an outage in the making.
+    @property
+    def min_size(self) -> int: ...
 
 
 class MonitoredDatabase(Protocol):
@@ -359,7 +418,11 @@ class PlatformAlarms(Construct):
             )
 
         if load_balancer is not None:
-            self._load_balancer_alarms(load_balancer.alb_arn_suffix, load_balancer.target_group_arn_suffix)
+            self._load_balancer_alarms(
+                load_balancer.alb_arn_suffix,
+                load_balancer.target_group_arn_suffix,
+                app_servers.min_size if app_servers is not None else 0,
+            )
         web_acl = load_balancer.web_acl_metric_name if load_balancer is not None else None
         if web_acl:
             waf = {"WebACL": web_acl, "Region": context.region, "Rule": "ALL"}
@@ -431,12 +494,16 @@ class PlatformAlarms(Construct):
         if members:
             for title, metric, stat in (
                 ("Cache: engine CPU %", "EngineCPUUtilization", "Average"),
-                ("Cache: memory % and evictions", "DatabaseMemoryUsagePercentage", "Maximum"),
+                (
+                    "Cache: memory for eviction % and evictions",
+                    "DatabaseMemoryUsageCountedForEvictPercentage",
+                    "Maximum",
+                ),
                 ("Cache: hit rate", "CacheHitRate", "Average"),
                 ("Cache: current connections", "CurrConnections", "Maximum"),
             ):
                 lines = [["AWS/ElastiCache", metric, "CacheClusterId", m, {"stat": stat}] for m in members]
-                if metric == "DatabaseMemoryUsagePercentage":
+                if metric == "DatabaseMemoryUsageCountedForEvictPercentage":
                     lines += [
                         ["AWS/ElastiCache", "Evictions", "CacheClusterId", m, {"stat": "Sum", "yAxis": "right"}]
                         for m in members
@@ -481,33 +548,46 @@ class PlatformAlarms(Construct):
 
     # -- tiers ------------------------------------------------------------------------------------
 
-    def _load_balancer_alarms(self, alb: str, target_group: str | None) -> None:
+    def _load_balancer_alarms(self, alb: str, target_group: str | None, min_healthy: int) -> None:
         t = self.settings
         lb = {"LoadBalancer": alb}
         tg = {"LoadBalancer": alb, "TargetGroup": target_group} if target_group else lb
+        requests = {"requests": "RequestCount"}
+        minimum = t.alb_5xx_minimum_requests
+        # RequestCount counts only requests the ALB gave a target, so the ALB's own 5xx (no healthy
+        # target) are added to it; a period below the minimum counts as no error at all.
         self._alarm(
             "load_balancer",
-            "alb-5xx",
-            "The load balancer itself answers 5xx (no healthy target, overload)",
+            "alb-5xx-rate",
+            "The load balancer itself answers 5xx (no healthy target, overload) to too many requests (%)",
             "AWS/ApplicationELB",
-            "HTTPCode_ELB_5XX_Count",
+            None,
             lb,
             "Sum",
             "GreaterThanThreshold",
-            t.alb_5xx_count,
+            t.alb_5xx_percent,
             missing="notBreaching",
+            expression=(
+                f"IF(FILL(requests, 0) + FILL(errors, 0) >= {minimum},"
+                " 100 * FILL(errors, 0) / (FILL(requests, 0) + FILL(errors, 0)), 0)",
+                {**requests, "errors": "HTTPCode_ELB_5XX_Count"},
+            ),
         )
         self._alarm(
             "load_balancer",
-            "alb-target-5xx",
-            "The app servers answer 5xx",
+            "alb-target-5xx-rate",
+            "The app servers answer 5xx to too many requests (%)",
             "AWS/ApplicationELB",
-            "HTTPCode_Target_5XX_Count",
+            None,
             lb,
             "Sum",
             "GreaterThanThreshold",
-            t.alb_5xx_count,
+            t.alb_5xx_percent,
             missing="notBreaching",
+            expression=(
+                f"IF(FILL(requests, 0) >= {minimum}, 100 * FILL(errors, 0) / FILL(requests, 0), 0)",
+                {**requests, "errors": "HTTPCode_Target_5XX_Count"},
+            ),
         )
         self._alarm(
             "load_balancer",
@@ -532,6 +612,21 @@ class PlatformAlarms(Construct):
                 "Maximum",
                 "GreaterThanOrEqualToThreshold",
                 t.unhealthy_hosts,
+            )
+        if target_group and min_healthy:
+            # Fewer healthy targets than the fleet's floor: instances died faster than they came back.
+            # No data at all (no health checks reported) is as bad as none healthy.
+            self._alarm(
+                "load_balancer",
+                "alb-healthy-hosts-below-minimum",
+                f"Fewer than {min_healthy} app servers pass the health check (the fleet's minimum)",
+                "AWS/ApplicationELB",
+                "HealthyHostCount",
+                tg,
+                "Minimum",
+                "LessThanThreshold",
+                min_healthy,
+                missing="breaching",
             )
         # Security: a surge of 4xx (ALB + targets) is what scans and credential stuffing look like.
         self._alarm(
@@ -683,14 +778,14 @@ class PlatformAlarms(Construct):
         )
         self._alarm(
             "cache",
-            f"cache-{label}-memory-high",
-            f"Cache {label}: memory is nearly full (evictions follow)",
+            f"cache-{label}-memory-for-eviction-high",
+            f"Cache {label}: the memory that counts for eviction is nearly full (evictions follow)",
             "AWS/ElastiCache",
-            "DatabaseMemoryUsagePercentage",
+            "DatabaseMemoryUsageCountedForEvictPercentage",
             node,
             "Maximum",
             "GreaterThanThreshold",
-            t.cache_memory_percent,
+            t.cache_memory_for_eviction_percent,
         )
         self._alarm(
             "cache",

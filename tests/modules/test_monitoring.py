@@ -14,8 +14,9 @@ from tests.constructs import synth_construct
 from tests.tf_json import refers_to
 
 
-def topic(stack) -> tuple[str, dict]:
-    [(name, found)] = stack.resources("aws_sns_topic").items()
+def topic(stack, suffix: str = "alarms") -> tuple[str, dict]:
+    """The stage's SNS topic named ``<stage>-<suffix>``: ``alarms`` (KMS) or ``cache-events`` (ElastiCache's)."""
+    [(name, found)] = [(n, t) for n, t in stack.resources("aws_sns_topic").items() if t["name"].endswith(f"-{suffix}")]
     return name, found
 
 
@@ -45,31 +46,72 @@ def test_one_alarm_topic_per_stage_encrypted_with_a_rotated_key(stage_stack):
     key = key_named(stage_stack, sns["kms_master_key_id"])
     assert key["enable_key_rotation"] is True
     assert sns["name"] == f"{stage_stack.name}-alarms"
+    assert {t["name"] for t in stage_stack.resources("aws_sns_topic").values()} == {
+        f"{stage_stack.name}-alarms",
+        f"{stage_stack.name}-cache-events",
+    }
 
 
 def test_topic_key_lets_only_the_publishing_services_of_this_account_use_it(stage_stack):
+    """SNS Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+    topics": the key policy grants each publishing service principal kms:GenerateDataKey* and kms:Decrypt,
+    with aws:SourceAccount and aws:SourceArn against the confused deputy. The publishers are CloudWatch
+    alarms (cloudwatch.amazonaws.com) and RDS events (events.rds.amazonaws.com); ElastiCache is not one
+    of them: it cannot publish to an encrypted topic."""
     _, sns = topic(stage_stack)
     statements = json.loads(key_named(stage_stack, sns["kms_master_key_id"])["policy"])["Statement"]
-    [services] = [s for s in statements if "Service" in s["Principal"]]
-    assert "cloudwatch.amazonaws.com" in services["Principal"]["Service"]
-    assert set(services["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
-    assert "aws:SourceAccount" in services["Condition"]["StringEquals"]
+    services = {s["Principal"]["Service"]: s for s in statements if "Service" in s["Principal"]}
+    assert set(services) == {"cloudwatch.amazonaws.com", "events.rds.amazonaws.com"}
+    account = "${data.aws_caller_identity.account.account_id}"
+    for service, arn in (
+        ("cloudwatch.amazonaws.com", ":cloudwatch:eu-west-1:"),
+        ("events.rds.amazonaws.com", ":rds:eu-west-1:"),
+    ):
+        statement = services[service]
+        assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        assert arn + account + ":" in statement["Condition"]["ArnLike"]["aws:SourceArn"]
 
 
-def test_topic_policy_denies_publishing_without_tls(stage_stack):
-    [policy] = stage_stack.resources("aws_sns_topic_policy").values()
-    [deny] = [s for s in json.loads(policy["policy"])["Statement"] if s["Effect"] == "Deny"]
-    assert deny["Action"] == "sns:Publish" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def test_topic_policies_deny_publishing_without_tls(stage_stack):
+    policies = stage_stack.resources("aws_sns_topic_policy").values()
+    assert len(policies) == 2
+    for policy in policies:
+        [deny] = [s for s in json.loads(policy["policy"])["Statement"] if s["Effect"] == "Deny"]
+        assert deny["Action"] == "sns:Publish" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_email_subscribers_come_from_the_stage_file(stage_stack):
-    expected = load_stage(stage_stack.stage).monitoring.alarm_emails
+def test_cache_events_go_to_an_unencrypted_topic_elasticache_may_publish_to(stage_stack):
+    """ElastiCache User Guide, "Event Notifications and Amazon SNS": "The Amazon SNS topic you are publishing
+    to cannot be encrypted" (an encrypted one shows as inactive and loses the events) and "The Amazon SNS
+    topic's access policy must use the aws:SourceOwner condition key" (with aws:SourceAccount ElastiCache
+    cannot publish). So the replication group notifies a topic of its own, unencrypted, owner-scoped."""
+    name, events = topic(stage_stack, "cache-events")
+    assert "kms_master_key_id" not in events
+    group = stage_stack.only("aws_elasticache_replication_group")
+    assert refers_to(group["notification_topic_arn"], "aws_sns_topic", name)
+    [policy] = [
+        p for p in stage_stack.resources("aws_sns_topic_policy").values() if refers_to(p["arn"], "aws_sns_topic", name)
+    ]
+    [publish] = [
+        s
+        for s in json.loads(policy["policy"])["Statement"]
+        if s.get("Action") == "sns:Publish" and s["Effect"] == "Allow"
+    ]
+    assert publish["Principal"] == {"Service": "elasticache.amazonaws.com"}
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceOwner": "${data.aws_caller_identity.account.account_id}"}
+    }
+
+
+def test_email_subscribers_hear_alarms_and_cache_events(stage_stack):
+    expected = sorted(load_stage(stage_stack.stage).monitoring.alarm_emails)
     subscriptions = stage_stack.resources("aws_sns_topic_subscription").values()
-    assert sorted(s["endpoint"] for s in subscriptions) == sorted(expected)
-    topic_name, _ = topic(stage_stack)
-    assert all(
-        s["protocol"] == "email" and refers_to(s["topic_arn"], "aws_sns_topic", topic_name) for s in subscriptions
-    )
+    assert all(s["protocol"] == "email" for s in subscriptions)
+    for suffix in ("alarms", "cache-events"):
+        topic_name, _ = topic(stage_stack, suffix)
+        on_topic = [s["endpoint"] for s in subscriptions if refers_to(s["topic_arn"], "aws_sns_topic", topic_name)]
+        assert sorted(on_topic) == expected, suffix
 
 
 def test_prod_has_at_least_one_subscriber(prod):
@@ -141,15 +183,53 @@ def test_one_port_allocation_alarm_per_nat_gateway(stage_stack):
 
 def test_load_balancer_alarms_cover_5xx_latency_and_unhealthy_hosts(stage_stack):
     monitoring = load_stage(stage_stack.stage).monitoring
-    by_metric = {a["metric_name"]: a for a in alarms_of_tier(stage_stack, "load_balancer")}
-    assert {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount"} <= set(
-        by_metric
-    )
+    by_metric = {a["metric_name"]: a for a in alarms_of_tier(stage_stack, "load_balancer") if "metric_name" in a}
+    assert {"TargetResponseTime", "UnHealthyHostCount", "HealthyHostCount"} <= set(by_metric)
     latency = by_metric["TargetResponseTime"]
-    assert latency["extended_statistic"] == monitoring.target_response_time_statistic
+    assert latency["extended_statistic"] == monitoring.target_response_time_statistic == "p99"
     assert latency["threshold"] == monitoring.target_response_time_seconds
     [(alb_name, _)] = stage_stack.resources("aws_lb").items()
     assert all(refers_to(a["dimensions"]["LoadBalancer"], "aws_lb", alb_name) for a in by_metric.values())
+
+
+def rate_alarm(stack, suffix):
+    [alarm] = [a for a in alarms(stack).values() if a["alarm_name"].endswith(suffix)]
+    queries = {q["id"]: q for q in alarm["metric_query"]}
+    return alarm, queries
+
+
+@pytest.mark.parametrize(
+    "suffix, errors", [("alb-5xx-rate", "HTTPCode_ELB_5XX_Count"), ("alb-target-5xx-rate", "HTTPCode_Target_5XX_Count")]
+)
+def test_5xx_alarms_are_rates_over_a_minimum_of_requests(stage_stack, suffix, errors):
+    """ "Create a CloudWatch alarm based on a metric math expression" (CloudWatch User Guide) and "CloudWatch
+    metrics for your Application Load Balancer" (ELB User Guide): the 5xx counts and RequestCount are Sums
+    reported only when non-zero (hence FILL), RequestCount counts only requests given a target (hence the
+    ALB's own 5xx are added to it); one expression returns the percentage, 0 below the minimum."""
+    monitoring = load_stage(stage_stack.stage).monitoring
+    alarm, queries = rate_alarm(stack=stage_stack, suffix=suffix)
+    assert {q["metric"]["metric_name"] for q in queries.values() if "metric" in q} == {"RequestCount", errors}
+    assert all(q["metric"]["stat"] == "Sum" for q in queries.values() if "metric" in q)
+    [result] = [q for q in queries.values() if q.get("return_data")]
+    assert f">= {monitoring.alb_5xx_minimum_requests}" in result["expression"]
+    assert "100 * FILL(errors, 0) /" in result["expression"]
+    assert alarm["threshold"] == monitoring.alb_5xx_percent and alarm["treat_missing_data"] == "notBreaching"
+
+
+def test_fewer_healthy_hosts_than_the_fleet_minimum_alarms(stage_stack):
+    """ "CloudWatch metrics for your Application Load Balancer": HealthyHostCount is reported per target
+    group when health checks are on; the Minimum below the Auto Scaling group's min_size means instances
+    are failing faster than they are replaced. No data is treated as breaching (nothing healthy)."""
+    [healthy] = [a for a in alarms_of_tier(stage_stack, "load_balancer") if a.get("metric_name") == "HealthyHostCount"]
+    assert healthy["statistic"] == "Minimum" and healthy["comparison_operator"] == "LessThanThreshold"
+    assert healthy["threshold"] == load_stage(stage_stack.stage).app_servers.min_size
+    assert (
+        set(healthy["dimensions"]) == {"LoadBalancer", "TargetGroup"} and healthy["treat_missing_data"] == "breaching"
+    )
+    [unhealthy] = [
+        a for a in alarms_of_tier(stage_stack, "load_balancer") if a.get("metric_name") == "UnHealthyHostCount"
+    ]
+    assert unhealthy["comparison_operator"] == "GreaterThanOrEqualToThreshold" and unhealthy["threshold"] >= 1
 
 
 def test_app_cpu_alarm_watches_the_auto_scaling_group(stage_stack):
@@ -215,11 +295,20 @@ def test_every_cache_member_has_its_alarms(stage_stack):
     members = [f"{group['replication_group_id']}-{n:03d}" for n in range(1, group["num_cache_clusters"] + 1)]
     cache = alarms_of_tier(stage_stack, "cache")
     assert {a["dimensions"]["CacheClusterId"] for a in cache} == set(members)
-    expected = {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"}
+    expected = {"EngineCPUUtilization", "DatabaseMemoryUsageCountedForEvictPercentage", "Evictions"}
     if len(members) > 1:
         expected.add("ReplicationLag")
     for member in members:
         assert {a["metric_name"] for a in cache if a["dimensions"]["CacheClusterId"] == member} == expected
+
+
+def test_cache_memory_alarms_count_what_eviction_counts_not_raw_use(stage_stack):
+    """ "Metrics for Valkey and Redis OSS" (ElastiCache User Guide): DatabaseMemoryUsagePercentage is
+    used_memory/maxmemory, which a warm allkeys-lru cache holds near 100 % by design; eviction starts from
+    the memory counted for eviction, so that and the evictions are what alarm."""
+    metrics = {a["metric_name"] for a in alarms_of_tier(stage_stack, "cache")}
+    assert "DatabaseMemoryUsagePercentage" not in metrics
+    assert {"DatabaseMemoryUsageCountedForEvictPercentage", "Evictions"} <= metrics
 
 
 def test_database_and_cache_thresholds_follow_the_stage(stage_stack):
@@ -310,7 +399,12 @@ def test_every_cache_member_of_a_replicated_group_gets_cpu_memory_evictions_and_
     found = synth_alarms(cache=CACHE)["aws_cloudwatch_metric_alarm"].values()
     for member in CACHE.member_cluster_ids:
         metrics = {a["metric_name"] for a in found if a["dimensions"] == {"CacheClusterId": member}}
-        assert metrics == {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "ReplicationLag"}
+        assert metrics == {
+            "EngineCPUUtilization",
+            "DatabaseMemoryUsageCountedForEvictPercentage",
+            "Evictions",
+            "ReplicationLag",
+        }
 
 
 def test_a_single_cache_node_gets_no_replication_lag_alarm():

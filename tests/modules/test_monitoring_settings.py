@@ -29,7 +29,8 @@ def test_duplicate_alarm_email_is_rejected():
     [
         ("app_cpu_percent", 150.0, "1 to 100"),
         ("db_cpu_percent", 0.0, "1 to 100"),
-        ("cache_memory_percent", 101.0, "1 to 100"),
+        ("cache_memory_for_eviction_percent", 101.0, "1 to 100"),
+        ("alb_5xx_percent", 0.0, "0.01 to 100"),
         ("db_free_storage_gib", 0.1, "0.5 to 10000"),
         ("target_response_time_seconds", 0.0, "0.05 to 60"),
         ("nat_port_allocation_errors", -1, "0 to 100000"),

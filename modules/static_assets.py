@@ -10,12 +10,14 @@
 - Browsers read through a CloudFront distribution (switchable per stage) with origin access
   control: the bucket policy lets only that distribution read, and the KMS key policy lets only
   that distribution decrypt. HTTPS only (HTTP is redirected), TLS 1.2+ with a custom
-  certificate, security headers on every response, access logs to the log bucket.
+  certificate, security headers on every response, access logs to the log bucket through
+  CloudFront standard logging v2 (CloudWatch log delivery, configured in us-east-1).
 - :meth:`StaticAssets.grant_uploads` lets a role write uploads and nothing more: ``s3:PutObject``
-  under the upload prefix, and ``kms:GenerateDataKey`` on the bucket's key through S3 only.
+  (and multipart) under the upload prefix, and the KMS actions an SSE-KMS upload needs on the
+  bucket's key, through S3 only.
 
-The log bucket uses SSE-S3: S3 server access logging cannot deliver to an SSE-KMS bucket, and
-CloudFront standard logging needs ACLs on it (BucketOwnerPreferred), which is why it is separate.
+The log bucket uses SSE-S3 (S3 server access logging cannot deliver to an SSE-KMS bucket) and,
+like every bucket here, BucketOwnerEnforced: no ACLs, both log deliveries write through its policy.
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
     CloudfrontDistributionDefaultCacheBehavior,
-    CloudfrontDistributionLoggingConfig,
     CloudfrontDistributionOrigin,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
@@ -44,6 +45,12 @@ from cdktf_cdktf_provider_aws.cloudfront_response_headers_policy import (
     CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy,
     CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity,
 )
+from cdktf_cdktf_provider_aws.cloudwatch_log_delivery import CloudwatchLogDelivery
+from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_destination import (
+    CloudwatchLogDeliveryDestination,
+    CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_source import CloudwatchLogDeliverySource
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -78,6 +85,8 @@ from modules.settings import SectionProblems, check_range, setting
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 #: Where S3 server access logs and CloudFront logs land in the log bucket.
 S3_ACCESS_LOG_PREFIX = "s3-access/"
+#: CloudFront's region: its certificates, CLOUDFRONT-scope web ACLs and log delivery live there.
+EDGE_REGION = "us-east-1"
 CLOUDFRONT_LOG_PREFIX = "cloudfront/"
 ORIGIN_ID = "assets-bucket"
 
@@ -226,10 +235,13 @@ class StaticAssets(Tier[StaticAssetsSettings]):
         settings: StaticAssetsSettings,
         context: StageContext,
         *,
+        edge: TerraformProvider,
         protect_from_deletion: bool,
     ) -> None:
-        """``protect_from_deletion`` (prod): refuse ``terraform destroy`` of the bucket and its key, the
+        """``edge``: the AWS provider of us-east-1, where CloudFront's log delivery is configured;
+        ``protect_from_deletion`` (prod): refuse ``terraform destroy`` of the bucket and its key, the
         listings' media."""
+        self.edge = edge
         super().__init__(scope, id_, settings, context)
         name = context.name
         account_id = context.account.account_id
@@ -346,7 +358,10 @@ class StaticAssets(Tier[StaticAssetsSettings]):
         S3BucketPolicy(self, "bucket-policy", bucket=bucket_id, policy=policy_document(*statements))
 
     def grant_uploads(self, role: Grantee) -> None:
-        """Let ``role`` write objects under the upload prefix (and nothing else)."""
+        """Let ``role`` write objects under the upload prefix, and nothing else. An SSE-KMS write needs the
+        bucket key's ``kms:GenerateDataKey``, and a multipart upload (what SDKs use for large files)
+        ``kms:Decrypt`` too; both only through S3, for this bucket."""
+        bucket_arn, prefix, region = self.bucket.arn, self.settings.upload_prefix, self.context.region
         IamRolePolicy(
             self,
             "writer-policy",
@@ -356,15 +371,19 @@ class StaticAssets(Tier[StaticAssetsSettings]):
                 {
                     "Sid": "PutUploads",
                     "Effect": "Allow",
-                    "Action": "s3:PutObject",
-                    "Resource": f"{self.bucket.arn}/{self.settings.upload_prefix}*",
+                    "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                    "Resource": f"{bucket_arn}/{prefix}*",
                 },
                 {
                     "Sid": "EncryptUploads",
                     "Effect": "Allow",
-                    "Action": "kms:GenerateDataKey",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                     "Resource": self.kms_key.arn,
-                    "Condition": via_service("s3", self.context.region),
+                    "Condition": {
+                        **via_service("s3", region),
+                        # The S3 Bucket Key's encryption context is the bucket; an object's own is the object.
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*"]},
+                    },
                 },
             ),
         )
@@ -374,13 +393,17 @@ class StaticAssets(Tier[StaticAssetsSettings]):
         bucket = S3Bucket(
             self, "log-bucket", bucket=f"{context.name}-assets-logs-{account_id}", tags=context.resource_tags
         )
-        # CloudFront standard logging writes through an ACL grant, which BucketOwnerEnforced would refuse;
-        # BucketOwnerPreferred still makes the bucket owner own every object. Without CloudFront: no ACLs.
-        ownership = "BucketOwnerPreferred" if settings.cloudfront_enabled else "BucketOwnerEnforced"
-        lock_down_bucket(self, "log-bucket", bucket.id, object_ownership=ownership)
-        encrypt_bucket(self, "log-bucket", bucket.id)  # SSE-S3: CloudFront standard logging cannot write SSE-KMS
+        # No ACLs: S3 server access logging and CloudFront standard logging (v2, CloudWatch log delivery)
+        # both write through the bucket policy below.
+        lock_down_bucket(self, "log-bucket", bucket.id)
+        encrypt_bucket(self, "log-bucket", bucket.id)  # SSE-S3: all that S3 server access logging can write
         expire_logs(self, "log-bucket-lifecycle", bucket.id, settings.access_log_expiration_days, 1)
-        S3BucketPolicy(
+        delivered_by_this_account = {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            # The distribution's delivery source lives in us-east-1, where CloudFront's logs are configured.
+            "ArnLike": {"aws:SourceArn": context.account.arn("logs", "delivery-source:*", EDGE_REGION)},
+        }
+        self.log_bucket_policy = S3BucketPolicy(
             self,
             "log-bucket-policy",
             bucket=bucket.id,
@@ -394,6 +417,28 @@ class StaticAssets(Tier[StaticAssetsSettings]):
                     "Action": "s3:PutObject",
                     "Resource": f"{bucket.arn}/{S3_ACCESS_LOG_PREFIX}*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+                {
+                    "Sid": "CloudFrontLogDeliveryAclCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket.arn,
+                    "Condition": delivered_by_this_account,
+                },
+                {
+                    "Sid": "CloudFrontLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket.arn}/{CLOUDFRONT_LOG_PREFIX}*",
+                    "Condition": {
+                        **delivered_by_this_account,
+                        "StringEquals": {
+                            **delivered_by_this_account["StringEquals"],
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                        },
+                    },
                 },
             ),
         )
@@ -474,11 +519,47 @@ class StaticAssets(Tier[StaticAssetsSettings]):
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
             viewer_certificate=certificate,
-            logging_config=CloudfrontDistributionLoggingConfig(
-                bucket=self.log_bucket.bucket_domain_name, prefix=CLOUDFRONT_LOG_PREFIX, include_cookies=False
-            ),
             tags=context.resource_tags,
         )
         self.distribution_id = self.distribution.id
         self.distribution_arn = self.distribution.arn
         self.distribution_domain_name = self.distribution.domain_name
+        self._access_logs()
+
+    def _access_logs(self) -> None:
+        """CloudFront standard logging (v2): CloudWatch Logs delivers the access logs to the log bucket
+        through its policy, so no bucket needs ACLs (legacy logging refuses a bucket with ACLs disabled)
+        and nothing has to be ordered after the bucket's ownership controls. The delivery is configured
+        in us-east-1, CloudFront's home."""
+        name, edge = self.context.name, self.edge
+        source = CloudwatchLogDeliverySource(
+            self,
+            "access-log-source",
+            provider=edge,
+            name=f"{name}-assets-cdn",
+            log_type="ACCESS_LOGS",
+            resource_arn=self.distribution.arn,
+            tags=self.context.resource_tags,
+        )
+        destination = CloudwatchLogDeliveryDestination(
+            self,
+            "access-log-destination",
+            provider=edge,
+            name=f"{name}-assets-cdn-logs",
+            output_format="w3c",
+            delivery_destination_configuration=[
+                CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration(
+                    destination_resource_arn=f"{self.log_bucket.arn}/{CLOUDFRONT_LOG_PREFIX.rstrip('/')}"
+                )
+            ],
+            tags=self.context.resource_tags,
+        )
+        CloudwatchLogDelivery(
+            self,
+            "access-log-delivery",
+            provider=edge,
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            tags=self.context.resource_tags,
+            depends_on=[self.log_bucket_policy],
+        )

@@ -15,7 +15,7 @@ from modules.load_balancer import PublicLoadBalancer
 from modules.monitoring import PlatformAlarms, StageAlerting
 from modules.network import Network
 from modules.state_store import StateStoreSettings
-from modules.static_assets import StaticAssets
+from modules.static_assets import EDGE_REGION, StaticAssets
 
 
 def stage_stack_name(stage: str) -> str:
@@ -47,7 +47,10 @@ class StageStack(TerraformStack):
         self.config = config
         self._backend(config, state)
         region = config.stage.region
-        AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=default_tags(config))])
+        tags = [AwsProviderDefaultTags(tags=default_tags(config))]
+        AwsProvider(self, "aws", region=region, default_tags=tags)
+        # CloudFront's region: its log delivery (and certificates, web ACLs) are configured there.
+        edge = AwsProvider(self, "aws-edge", alias="edge", region=EDGE_REGION, default_tags=tags)
         account = AwsAccount(self)
 
         # Who hears about trouble comes first: every tier sends its alarms and events to the topic,
@@ -85,13 +88,16 @@ class StageStack(TerraformStack):
         self.database = BookingDatabase(self, "database", config.database, stage, network=self.network)
         self.database.allow_from(self.app_servers)
         self.database.grant_connect(self.app_servers.role)
+        # Operators reach the database (to create the app's user) through an app server, never the app's role.
+        self.app_servers.grant_port_forwarding(self.database.operator_role)
         self.cache = BookingCache(self, "cache", config.cache, stage, network=self.network)
         self.cache.allow_from(self.app_servers)
         self.cache.grant_connect(self.app_servers.role)
+        self.alerting.subscribe_to(self.cache)
 
         # The listings' media: a private bucket behind CloudFront; the app servers may only write uploads.
         self.static_assets = StaticAssets(
-            self, "static-assets", config.static_assets, stage, protect_from_deletion=config.production
+            self, "static-assets", config.static_assets, stage, edge=edge, protect_from_deletion=config.production
         )
         self.static_assets.grant_uploads(self.app_servers.role)
 
@@ -123,6 +129,18 @@ class StageStack(TerraformStack):
             )
         TerraformOutput(
             self, "db_endpoint", value=self.database.endpoint_address, description="Primary database endpoint (writes)"
+        )
+        TerraformOutput(
+            self,
+            "db_master_secret_arn",
+            value=self.database.master_secret_arn,
+            description="The RDS-managed master secret (only the operator role may read it)",
+        )
+        TerraformOutput(
+            self,
+            "db_operator_role_arn",
+            value=self.database.operator_role.arn,
+            description="Role operators assume (with MFA) for the master secret and port forwarding",
         )
         TerraformOutput(
             self,

@@ -288,15 +288,28 @@ def s3_backend_override(backend: Mapping[str, Any], endpoint: str) -> dict[str, 
 
 
 def override_document(
-    endpoint: str, state_path: Path | None = None, s3_backend: Mapping[str, Any] | None = None
+    endpoint: str,
+    state_path: Path | None = None,
+    s3_backend: Mapping[str, Any] | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The override file's content: provider at the emulator; backend local (default) or S3-at-emulator."""
+    """The override file's content: every AWS provider (the default one and each alias, e.g. the
+    us-east-1 ``edge`` provider) at the emulator; backend local (default) or S3-at-emulator."""
     backend = (
         {"s3": s3_backend_override(s3_backend, endpoint)}
         if s3_backend is not None
         else {"local": {"path": str(state_path or "terraform.tfstate")}}
     )
-    return {"terraform": {"backend": backend}, "provider": {"aws": provider_settings(endpoint)}}
+    settings = provider_settings(endpoint)
+    providers = [settings, *({**settings, "alias": alias} for alias in aliases)]
+    return {"terraform": {"backend": backend}, "provider": {"aws": providers}}
+
+
+def provider_aliases(stack_dir: Path) -> tuple[str, ...]:
+    """The aliases of a synthesized stack's AWS providers (each must be overridden, or it calls AWS)."""
+    document = json.loads((Path(stack_dir) / "cdk.tf.json").read_text())
+    providers = document.get("provider", {}).get("aws", [])
+    return tuple(p["alias"] for p in (providers if isinstance(providers, list) else [providers]) if "alias" in p)
 
 
 def write_override(
@@ -305,7 +318,8 @@ def write_override(
     """Write :data:`OVERRIDE_FILE` into ``stack_dir``. Terraform merges it over ``cdk.tf.json``:
     the provider block gains the emulator settings (default tags stay), the backend is replaced."""
     path = Path(stack_dir) / OVERRIDE_FILE
-    path.write_text(json.dumps(override_document(endpoint, state_path, s3_backend), indent=2) + "\n")
+    document = override_document(endpoint, state_path, s3_backend, provider_aliases(stack_dir))
+    path.write_text(json.dumps(document, indent=2) + "\n")
     return path
 
 

@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from environments import load_stage, stage_names
 from modules.static_assets import StaticAssets, StaticAssetsSettings
@@ -101,10 +102,25 @@ def test_assets_bucket_logs_access_to_the_log_bucket(stage_stack):
     assert logging["target_prefix"] == "s3-access/"
 
 
-def test_log_bucket_accepts_only_s3_log_delivery_of_this_account(stage_stack):
-    [allow] = [s for s in policy_of(stage_stack, log_bucket(stage_stack))["Statement"] if s["Effect"] == "Allow"]
-    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"} and allow["Action"] == "s3:PutObject"
-    assert allow["Resource"].endswith("/s3-access/*") and "aws:SourceAccount" in allow["Condition"]["StringEquals"]
+def test_log_bucket_accepts_only_the_log_deliveries_of_this_account(stage_stack):
+    """S3 User Guide, "Enabling Amazon S3 server access logging" (logging.s3.amazonaws.com with
+    aws:SourceAccount) and CloudWatch Logs User Guide, "Logs sent to Amazon S3" (vended logs:
+    delivery.logs.amazonaws.com, aws:SourceAccount and aws:SourceArn of the delivery source)."""
+    allows = {
+        s["Sid"]: s for s in policy_of(stage_stack, log_bucket(stage_stack))["Statement"] if s["Effect"] == "Allow"
+    }
+    access = allows["S3ServerAccessLogsDelivery"]
+    assert access["Principal"] == {"Service": "logging.s3.amazonaws.com"} and access["Action"] == "s3:PutObject"
+    assert access["Resource"].endswith("/s3-access/*") and "aws:SourceAccount" in access["Condition"]["StringEquals"]
+    delivery = allows["CloudFrontLogDelivery"]
+    assert delivery["Principal"] == {"Service": "delivery.logs.amazonaws.com"} and delivery["Resource"].endswith(
+        "/cloudfront/*"
+    )
+    assert (
+        delivery["Condition"]["StringEquals"]["aws:SourceAccount"] == "${data.aws_caller_identity.account.account_id}"
+    )
+    assert ":logs:us-east-1:" in delivery["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert set(allows) == {"S3ServerAccessLogsDelivery", "CloudFrontLogDeliveryAclCheck", "CloudFrontLogDelivery"}
 
 
 def test_log_bucket_is_encrypted_and_expires_logs(stage_stack):
@@ -116,10 +132,15 @@ def test_log_bucket_is_encrypted_and_expires_logs(stage_stack):
     assert rule["expiration"][0]["days"] == config.access_log_expiration_days
 
 
-def test_log_bucket_allows_acls_only_for_cloudfront_log_delivery(stage_stack):
-    controls = of_bucket(stage_stack, "aws_s3_bucket_ownership_controls", log_bucket(stage_stack))
-    cloudfront = load_stage(stage_stack.stage).static_assets.cloudfront_enabled
-    assert controls["rule"]["object_ownership"] == ("BucketOwnerPreferred" if cloudfront else "BucketOwnerEnforced")
+def test_no_bucket_needs_acls_so_none_has_them(stage_stack):
+    """CloudFront Developer Guide, "Configure standard logging (legacy)": legacy logging cannot deliver to a
+    bucket whose Object Ownership is bucket owner enforced (ACLs disabled), and a new distribution's
+    creation races the bucket's ownership controls. Standard logging v2 (CloudWatch log delivery) writes
+    through the bucket policy, so every bucket keeps ACLs off (FSBP S3.12)."""
+    for controls in stage_stack.resources("aws_s3_bucket_ownership_controls").values():
+        assert controls["rule"]["object_ownership"] == "BucketOwnerEnforced"
+    for _, dist in stage_stack.resources("aws_cloudfront_distribution").items():
+        assert "logging_config" not in dist
 
 
 def test_prod_assets_bucket_and_key_refuse_destroy(prod):
@@ -218,9 +239,26 @@ def test_distribution_sends_security_headers(cdn_stack):
     assert "frame-ancestors 'none'" in headers["content_security_policy"]["content_security_policy"]
 
 
-def test_distribution_logs_to_the_log_bucket(cdn_stack):
-    _, dist = distribution(cdn_stack)
-    assert refers_to(dist["logging_config"]["bucket"], "aws_s3_bucket", log_bucket(cdn_stack))
+def test_distribution_logs_through_cloudwatch_log_delivery_in_us_east_1(cdn_stack):
+    """CloudFront Developer Guide, "Configure standard logging (v2)": CloudFront delivers access logs as
+    CloudWatch vended logs: a delivery source (the distribution, log type ACCESS_LOGS), a destination (the
+    log bucket) and a delivery joining them, all configured in us-east-1 (the ``edge`` provider)."""
+    name, _ = distribution(cdn_stack)
+    source = cdn_stack.only("aws_cloudwatch_log_delivery_source")
+    assert source["log_type"] == "ACCESS_LOGS"
+    assert refers_to(source["resource_arn"], "aws_cloudfront_distribution", name)
+    destination = cdn_stack.only("aws_cloudwatch_log_delivery_destination")
+    [config] = destination["delivery_destination_configuration"]
+    assert refers_to(config["destination_resource_arn"], "aws_s3_bucket", log_bucket(cdn_stack))
+    assert config["destination_resource_arn"].endswith("/cloudfront")
+    delivery = cdn_stack.only("aws_cloudwatch_log_delivery")
+    assert "aws_cloudwatch_log_delivery_source" in delivery["delivery_source_name"]
+    assert "aws_cloudwatch_log_delivery_destination" in delivery["delivery_destination_arn"]
+    assert any("aws_s3_bucket_policy" in d for d in delivery["depends_on"])  # the policy lets it write
+    edge = [p for p in cdn_stack.json["provider"]["aws"] if p.get("alias") == "edge"]
+    assert [p["region"] for p in edge] == ["us-east-1"]
+    for resource in (source, destination, delivery):
+        assert resource["provider"] == "aws.edge"
 
 
 def test_only_the_distribution_may_read_the_bucket(cdn_stack):
@@ -259,17 +297,26 @@ def writer_policy(stack) -> dict:
 
 
 def test_app_servers_may_only_put_uploads_and_encrypt_them(stage_stack):
+    """S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)": "To upload an object
+    encrypted with an AWS KMS key ... you need kms:GenerateDataKey permissions on the key"; "Uploading and
+    copying objects using multipart upload": "the requester must have permission to the kms:Decrypt and
+    kms:GenerateDataKey actions on the key". Both only through S3, for this bucket's encryption context."""
     policy = writer_policy(stage_stack)
     [role_name] = [n for n in stage_stack.resources("aws_iam_role") if refers_to(policy["role"], "aws_iam_role", n)]
     assert "app" in role_name
-    statements = json.loads(policy["policy"])["Statement"]
-    assert [(s["Action"]) for s in statements] == ["s3:PutObject", "kms:GenerateDataKey"]
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
     prefix = load_stage(stage_stack.stage).static_assets.upload_prefix
-    assert refers_to(statements[0]["Resource"], "aws_s3_bucket", assets_bucket(stage_stack))
-    assert statements[0]["Resource"].endswith(f"/{prefix}*")
+    put = statements["PutUploads"]
+    assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    assert refers_to(put["Resource"], "aws_s3_bucket", assets_bucket(stage_stack))
+    assert put["Resource"].endswith(f"/{prefix}*")
+    encrypt = statements["EncryptUploads"]
+    assert sorted(encrypt["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     key_name, _ = assets_key(stage_stack)
-    assert refers_to(statements[1]["Resource"], "aws_kms_key", key_name)
-    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    assert refers_to(encrypt["Resource"], "aws_kms_key", key_name)
+    assert encrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    contexts = encrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+    assert all(refers_to(c, "aws_s3_bucket", assets_bucket(stage_stack)) for c in contexts)
 
 
 def test_no_statement_of_the_writer_uses_a_wildcard_resource(stage_stack):
@@ -288,7 +335,10 @@ def test_stage_outputs_the_bucket_and_the_cdn_domain(stacks):
 
 def synth_static_assets(grant_uploads: bool = False, **settings) -> dict:
     def build(scope, stage):
-        assets = StaticAssets(scope, "assets", StaticAssetsSettings(**settings), stage, protect_from_deletion=False)
+        edge = AwsProvider(scope, "aws-edge", alias="edge", region="us-east-1")
+        assets = StaticAssets(
+            scope, "assets", StaticAssetsSettings(**settings), stage, edge=edge, protect_from_deletion=False
+        )
         if grant_uploads:
             assets.grant_uploads(SimpleNamespace(name="app-role", id="app-role"))
 

@@ -48,9 +48,13 @@ def test_switching_use_lockfile_off_removes_it(tmp_path):
     assert "use_lockfile" not in stack.backend()["s3"]
 
 
-def test_provider_sets_the_default_tags(stage_stack):
-    (provider,) = stage_stack.json["provider"]["aws"]
-    tags = provider["default_tags"][0]["tags"]
-    assert tags["stage"] == stage_stack.stage and tags["project"] == "digital-booking"
-    assert {"owner", "cost-centre", "managed-by"} <= tags.keys()
-    assert provider["region"] == load_stage(stage_stack.stage).stage.region
+def test_providers_set_the_default_tags(stage_stack):
+    """The stage's own region and CloudFront's (us-east-1, alias ``edge``), both tagging alike."""
+    providers = {p.get("alias", ""): p for p in stage_stack.json["provider"]["aws"]}
+    assert set(providers) == {"", "edge"}
+    assert providers[""]["region"] == load_stage(stage_stack.stage).stage.region
+    assert providers["edge"]["region"] == "us-east-1"
+    for provider in providers.values():
+        tags = provider["default_tags"][0]["tags"]
+        assert tags["stage"] == stage_stack.stage and tags["project"] == "digital-booking"
+        assert {"owner", "cost-centre", "managed-by"} <= tags.keys()

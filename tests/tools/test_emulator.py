@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import STAGES
 from tools import emulator
 
 
@@ -34,11 +35,25 @@ def test_service_of_picks_the_longest_prefix() -> None:
 
 
 def test_provider_override_uses_fake_credentials_and_skips_aws_lookups() -> None:
-    provider = emulator.override_document("http://127.0.0.1:1234")["provider"]["aws"]
+    [provider] = emulator.override_document("http://127.0.0.1:1234")["provider"]["aws"]
     assert provider["access_key"] == "testing" and provider["secret_key"] == "testing"
     assert provider["skip_credentials_validation"] is True and provider["skip_requesting_account_id"] is True
     assert provider["skip_metadata_api_check"] == "true" and provider["s3_use_path_style"] is True
     assert provider["endpoints"] == [{service: "http://127.0.0.1:1234" for service in emulator.SERVICES}]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_aws_provider_of_a_stage_is_sent_to_the_emulator(stacks, stage, tmp_path: Path) -> None:
+    """An aliased provider (the us-east-1 ``edge`` one) the override missed would call real AWS."""
+    stack_dir = tmp_path / stage
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stacks[f"digital-booking-{stage}"].json))
+    emulator.write_override(stack_dir, "http://127.0.0.1:1234")
+    overridden = json.loads((stack_dir / emulator.OVERRIDE_FILE).read_text())["provider"]["aws"]
+    declared = stacks[f"digital-booking-{stage}"].json["provider"]["aws"]
+    assert sorted(p.get("alias", "") for p in overridden) == sorted(p.get("alias", "") for p in declared)
+    assert {"", "edge"} <= {p.get("alias", "") for p in overridden}
+    assert all(p["endpoints"] == [{s: "http://127.0.0.1:1234" for s in emulator.SERVICES}] for p in overridden)
 
 
 def test_override_replaces_the_s3_backend_with_a_local_file(tmp_path: Path) -> None:

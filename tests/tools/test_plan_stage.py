@@ -99,9 +99,11 @@ def test_missing_stage_is_an_error(capsys):
 
 
 def test_emulator_mode_writes_the_override_with_local_state(tmp_path):
+    (tmp_path / "cdk.tf.json").write_text(json.dumps({"provider": {"aws": [{"region": "eu-west-1"}]}}))
     extra = plan_stage.prepare(tmp_path, "dev", "http://127.0.0.1:5999")
     override = json.loads((tmp_path / emulator.OVERRIDE_FILE).read_text())
-    assert set(override["provider"]["aws"]["endpoints"][0].values()) == {"http://127.0.0.1:5999"}
+    [provider] = override["provider"]["aws"]
+    assert set(provider["endpoints"][0].values()) == {"http://127.0.0.1:5999"}
     assert override["terraform"]["backend"]["local"]["path"].endswith("emulator-state/dev.tfstate")
     assert extra["AWS_ACCESS_KEY_ID"] == emulator.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]
     assert extra["AWS_PROFILE"] == ""  # removed from terraform's environment: no real profile is used

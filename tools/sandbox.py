@@ -43,9 +43,15 @@ UNSUPPORTED: dict[str, str] = {
     "aws_elasticache_user_group": "moto 5.2.5 does not implement CreateUserGroup (HTTP 500)",
     "aws_elasticache_subnet_group": "moto 5.2.5 does not implement DeleteCacheSubnetGroup (HTTP 500): "
     "the sandbox could create it but never destroy it",
+    "aws_db_option_group": "moto 5.2.5 knows option groups only up to MySQL 8.0 (CreateOptionGroup: "
+    "'Cannot find major version 8.4 for mysql'); the instances run without the audit plugin",
     "aws_s3_bucket_logging": "moto 5.2.5 answers PutBucketLogging with HTTP 500 when the target bucket's "
     'policy has a statement with "Principal": "*" (our deny-non-TLS statement)',
 }
+
+#: Optional attributes that only name another resource: when that one is left out, the attribute is
+#: dropped and the resource stays in the sandbox (the database without its audit option group).
+DETACHABLE: set[tuple[str, str]] = {("aws_db_instance", "option_group_name")}
 
 _ADDRESS = re.compile(r"(?<![\w.-])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z][A-Za-z0-9_-]*)")
 
@@ -86,9 +92,11 @@ def _blocks(document: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Exclusion:
-    """What was left out of the sandbox, and why (``address -> reason``)."""
+    """What was left out of the sandbox, and why (``address -> reason``); and the optional attributes
+    detached from resources that stay (``address -> [attribute]``) because they named a left-out one."""
 
     reasons: dict[str, str] = field(default_factory=dict)
+    detached: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def addresses(self) -> list[str]:
@@ -96,7 +104,8 @@ class Exclusion:
 
 
 def exclusion_closure(document: dict[str, Any], unsupported: dict[str, str] = UNSUPPORTED) -> Exclusion:
-    """The unsupported resources plus everything that (transitively) refers to them."""
+    """The unsupported resources plus everything that (transitively) refers to them, except through an
+    optional attribute of :data:`DETACHABLE`: that attribute is detached and the resource stays."""
     blocks = _blocks(document)
     excluded = Exclusion(
         {
@@ -112,16 +121,29 @@ def exclusion_closure(document: dict[str, Any], unsupported: dict[str, str] = UN
         for address, body in blocks.items():
             if address in excluded.reasons:
                 continue
-            culprits = sorted(references(body) & set(excluded.reasons))
+            rtype = address.split(".")[0]
+            kept = {k: v for k, v in body.items() if (rtype, k) not in DETACHABLE}
+            culprits = sorted(references(kept) & set(excluded.reasons))
             if culprits:
                 excluded.reasons[address] = f"refers to {culprits[0]}, which is left out"
+                excluded.detached.pop(address, None)
                 changed = True
+                continue
+            detached = sorted(
+                k for k in body if (rtype, k) in DETACHABLE and references(body[k]) & set(excluded.reasons)
+            )
+            if detached:
+                excluded.detached[address] = detached
     return excluded
 
 
 def prune(document: dict[str, Any], excluded: Exclusion) -> dict[str, Any]:
     """A copy of the stack document without the excluded blocks (empty type maps dropped)."""
     pruned = copy.deepcopy(document)
+    for address, attributes in excluded.detached.items():
+        rtype, name = address.split(".")
+        for attribute in attributes:
+            pruned["resource"][rtype][name].pop(attribute, None)
     for address in excluded.addresses:
         parts = address.split(".")
         if parts[0] == "output":
@@ -239,6 +261,8 @@ def run_sandbox(
     )
     for address in excluded.addresses:
         log(f"    left out: {address}: {excluded.reasons[address]}")
+    for address, attributes in sorted(excluded.detached.items()):
+        log(f"    detached: {address}: {', '.join(attributes)} (it names a left-out resource)")
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         log(f"==> {name}")

@@ -29,7 +29,7 @@ DOCUMENT = {
 
 
 def test_unsupported_list_is_short_and_explained() -> None:
-    assert 0 < len(sandbox.UNSUPPORTED) <= 6
+    assert 0 < len(sandbox.UNSUPPORTED) <= 7
     assert all(t.startswith("aws_") and "moto" in reason for t, reason in sandbox.UNSUPPORTED.items())
 
 
@@ -57,6 +57,19 @@ def test_closure_follows_references_transitively() -> None:
         excluded.reasons["aws_cloudwatch_dashboard.main"]
         == "refers to aws_cloudwatch_metric_alarm.cache-cpu, which is left out"
     )
+
+
+def test_a_detachable_attribute_is_dropped_instead_of_the_resource(dev) -> None:
+    """The database stays in the sandbox without its audit option group (moto has no MySQL 8.4 ones)."""
+    excluded = sandbox.exclusion_closure(dev.json)
+    [group] = [a for a in excluded.addresses if a.startswith("aws_db_option_group.")]
+    instances = [f"aws_db_instance.{n}" for n in dev.resources("aws_db_instance")]
+    assert instances and all(excluded.detached[i] == ["option_group_name"] for i in instances)
+    assert not set(instances) & set(excluded.addresses)
+    pruned = sandbox.prune(dev.json, excluded)
+    assert all("option_group_name" not in i for i in pruned["resource"]["aws_db_instance"].values())
+    assert all("option_group_name" in i for i in dev.resources("aws_db_instance").values())  # input untouched
+    assert group
 
 
 def test_prune_keeps_everything_else() -> None:

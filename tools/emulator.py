@@ -306,10 +306,15 @@ def override_document(
 
 
 def provider_aliases(stack_dir: Path) -> tuple[str, ...]:
-    """The aliases of a synthesized stack's AWS providers (each must be overridden, or it calls AWS)."""
-    document = json.loads((Path(stack_dir) / "cdk.tf.json").read_text())
-    providers = document.get("provider", {}).get("aws", [])
-    return tuple(p["alias"] for p in (providers if isinstance(providers, list) else [providers]) if "alias" in p)
+    """The aliases of the AWS providers a stack directory's ``*.tf.json`` declare (each must be
+    overridden, or it would call AWS)."""
+    aliases: list[str] = []
+    for path in sorted(Path(stack_dir).glob("*.tf.json")):
+        if path.name == OVERRIDE_FILE:
+            continue
+        providers = json.loads(path.read_text()).get("provider", {}).get("aws", [])
+        aliases += [p["alias"] for p in (providers if isinstance(providers, list) else [providers]) if "alias" in p]
+    return tuple(aliases)
 
 
 def write_override(

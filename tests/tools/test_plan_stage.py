@@ -99,7 +99,6 @@ def test_missing_stage_is_an_error(capsys):
 
 
 def test_emulator_mode_writes_the_override_with_local_state(tmp_path):
-    (tmp_path / "cdk.tf.json").write_text(json.dumps({"provider": {"aws": [{"region": "eu-west-1"}]}}))
     extra = plan_stage.prepare(tmp_path, "dev", "http://127.0.0.1:5999")
     override = json.loads((tmp_path / emulator.OVERRIDE_FILE).read_text())
     [provider] = override["provider"]["aws"]

@@ -2,7 +2,8 @@
 
 ``load_stage("dev")`` reads ``environments/dev.toml``; ``load_stages()`` reads every
 ``*.toml`` here whose name does not start with ``_`` (``_state.toml`` holds the settings of
-the Terraform state bootstrap, shared by all stages). Adding a stage is adding a file.
+the Terraform state bootstrap, shared by all stages; ``_accounts.toml`` the AWS accounts, see
+:mod:`environments.accounts`). Adding a stage is adding a file.
 
 Each section of a stage file is built straight into its tier's settings class
 (:data:`SECTIONS`); the tier checks its service's limits, :mod:`environments.production` adds
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from environments.accounts import AccountConfig, accounts_path, check_stage_account, parse_accounts
 from environments.production import check_production
 from environments.schema import StageConfigError, StageSection, StateSection, build_section, raise_if_any
 from modules.app_servers import AppServerSettings
@@ -63,20 +65,22 @@ class StageConfig:
     cache: CacheSettings
     static_assets: StaticAssetsSettings
     monitoring: MonitoringSettings
+    #: The account ``[stage] account`` names (None: the stage names none, allowed outside production).
+    account: AccountConfig | None = None
 
     @property
     def production(self) -> bool:
         return self.stage.production
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, what: str = "stage file") -> dict[str, Any]:
     where = _display(path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StageConfigError(f"{where}: no such stage file") from None
+        raise StageConfigError(f"{where}: no such {what}") from None
     except IsADirectoryError:
-        raise StageConfigError(f"{where}: a directory, not a stage file") from None
+        raise StageConfigError(f"{where}: a directory, not a {what}") from None
     except UnicodeDecodeError as error:
         raise StageConfigError(
             f"{where}: not UTF-8 text ({error.reason} at byte {error.start}); allowed: a UTF-8 TOML file"
@@ -94,8 +98,13 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def parse_stage(name: str, raw: dict[str, Any], source: str) -> StageConfig:
-    """Validate one stage's parsed TOML. Raises StageConfigError listing every problem."""
+def parse_stage(
+    name: str, raw: dict[str, Any], source: str, accounts: dict[str, AccountConfig] | None = None
+) -> StageConfig:
+    """Validate one stage's parsed TOML against the accounts (default: the shipped accounts file).
+    Raises StageConfigError listing every problem."""
+    if accounts is None:
+        accounts = load_accounts()
     problems = Problems(source)
     if not STAGE_NAME.match(name):
         problems.add(
@@ -110,15 +119,31 @@ def parse_stage(name: str, raw: dict[str, Any], source: str) -> StageConfig:
     region = sections["stage"].region
     for key, section in sections.items():
         section.check(problems.within(key), region)
-    config = StageConfig(name=name, source=source, **sections)
+    stage = sections["stage"]
+    account = check_stage_account(stage.account, stage.production, region, accounts, problems)
+    config = StageConfig(name=name, source=source, account=account, **sections)
     check_production(config, problems)
     raise_if_any(problems)
     return config
 
 
-def load_stage(name: str, directory: Path = ENVIRONMENTS_DIR) -> StageConfig:
+def load_accounts(directory: Path = ENVIRONMENTS_DIR) -> dict[str, AccountConfig]:
+    """``_accounts.toml`` of ``directory``, validated: account name -> account."""
+    path = accounts_path(directory)
+    problems = Problems(_display(path))
+    accounts = parse_accounts(_read_toml(path, "accounts file"), problems)
+    if problems:
+        raise StageConfigError(problems.summary(f"accounts file {problems.source}"))
+    return accounts
+
+
+def load_stage(
+    name: str, directory: Path = ENVIRONMENTS_DIR, accounts: dict[str, AccountConfig] | None = None
+) -> StageConfig:
     path = directory / f"{name}.toml"
-    return parse_stage(name, _read_toml(path), _display(path))
+    return parse_stage(
+        name, _read_toml(path), _display(path), accounts if accounts is not None else load_accounts(directory)
+    )
 
 
 def stage_names(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
@@ -133,7 +158,8 @@ def load_stages(directory: Path = ENVIRONMENTS_DIR, only: list[str] | None = Non
             raise StageConfigError(
                 f"unknown stage {wanted!r}: allowed: {', '.join(names)} (files in {_display(directory)})"
             )
-    return [load_stage(name, directory) for name in names if not only or name in only]
+    accounts = load_accounts(directory)
+    return [load_stage(name, directory, accounts) for name in names if not only or name in only]
 
 
 def load_state_backend(directory: Path = ENVIRONMENTS_DIR) -> StateStoreSettings:
@@ -150,8 +176,10 @@ def load_state_backend(directory: Path = ENVIRONMENTS_DIR) -> StateStoreSettings
 __all__ = [
     "ENVIRONMENTS_DIR",
     "SECTIONS",
+    "AccountConfig",
     "StageConfig",
     "StageConfigError",
+    "load_accounts",
     "load_stage",
     "load_stages",
     "load_state_backend",

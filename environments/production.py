@@ -37,6 +37,12 @@ NOT_ALLOWED = "not allowed in production"
 
 PRODUCTION_RULES: tuple[ProductionRule, ...] = (
     ProductionRule(
+        "stage.account",
+        lambda c: c.stage.account is not None,
+        "a production stage must name the AWS account it runs in, or its provider would run in any account",
+        "the name of a production account in environments/_accounts.toml",
+    ),
+    ProductionRule(
         "network.azs",
         lambda c: len(c.network.azs) >= 3,
         "fewer AZs than a production stage needs",

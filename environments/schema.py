@@ -132,6 +132,11 @@ class StageSection:
     tags: Mapping[str, str] = setting(
         allowed="a table of extra string tags", factory=lambda: types.MappingProxyType({})
     )
+    #: The AWS account the stage runs in (``environments/_accounts.toml``): its provider refuses any other.
+    account: str | None = setting(
+        None,
+        allowed="the name of an account in environments/_accounts.toml, e.g. 'nonprod' (required in production)",
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not REGION.match(self.region):

@@ -59,13 +59,19 @@ def test_unknown_stage_name_lists_the_stage_files():
         load_stages(only=["qa"])
 
 
+def with_accounts(directory):
+    """A stage directory needs the accounts file its stages name."""
+    (directory / "_accounts.toml").write_text((ENVIRONMENTS_DIR / "_accounts.toml").read_text())
+    return directory
+
+
 def test_a_new_stage_is_just_a_new_file(tmp_path):
-    (tmp_path / "qa.toml").write_text((ENVIRONMENTS_DIR / "dev.toml").read_text())
+    (with_accounts(tmp_path) / "qa.toml").write_text((ENVIRONMENTS_DIR / "dev.toml").read_text())
     assert [c.name for c in load_stages(directory=tmp_path)] == ["qa"]
 
 
 def test_invalid_toml_names_the_file(tmp_path):
-    (tmp_path / "qa.toml").write_text("[network\n")
+    (with_accounts(tmp_path) / "qa.toml").write_text("[network\n")
     with pytest.raises(StageConfigError, match="qa.toml: not valid TOML"):
         load_stages(directory=tmp_path)
 
@@ -99,21 +105,24 @@ def test_true_where_a_number_is_expected_is_refused(section, key):
 
 
 def test_a_stage_file_that_is_not_utf8_is_refused(tmp_path):
-    (tmp_path / "qa.toml").write_bytes(b'[stage]\nregion = "eu-west-1"\nowner = "\xff\xfe"\n')
+    (with_accounts(tmp_path) / "qa.toml").write_bytes(b'[stage]\nregion = "eu-west-1"\nowner = "\xff\xfe"\n')
     with pytest.raises(StageConfigError, match=r"qa.toml: not UTF-8 text .*allowed: a UTF-8 TOML file"):
         load_stages(directory=tmp_path)
 
 
 def test_a_directory_named_like_a_stage_file_is_refused(tmp_path):
-    (tmp_path / "qa.toml").mkdir()
+    (with_accounts(tmp_path) / "qa.toml").mkdir()
     with pytest.raises(StageConfigError, match="qa.toml: a directory, not a stage file"):
         load_stages(directory=tmp_path)
 
 
 def test_an_unreadable_stage_file_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "qa.toml").write_text((ENVIRONMENTS_DIR / "dev.toml").read_text())
+    (with_accounts(tmp_path) / "qa.toml").write_text((ENVIRONMENTS_DIR / "dev.toml").read_text())
+    real_read_text = type(tmp_path).read_text
 
     def refuse(self, *args, **kwargs):  # what a file without read permission does (root reads anything)
+        if self.name == "_accounts.toml":
+            return real_read_text(self, *args, **kwargs)
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(type(tmp_path), "read_text", refuse)

@@ -12,6 +12,7 @@ import cdktf
 import pytest
 
 import environments
+import environments.accounts
 from environments import SECTIONS
 from environments.schema import StageSection, StateSection
 from modules.app_servers import AppServerFleet
@@ -65,11 +66,12 @@ def test_every_tier_setting_is_declared_once_in_its_tier():
         assert not {f.name for f in dataclasses.fields(own)} & tier_fields, own.__name__
     declared_in_environments = {
         name
-        for module in (environments, environments.schema)
+        for module in (environments, environments.schema, environments.accounts)
         for name, value in vars(module).items()
         if dataclasses.is_dataclass(value) and value.__module__.startswith("environments")
     }
-    assert declared_in_environments == {"StageConfig", "StageSection", "StateSection"}
+    # The stage's own sections, and the accounts file's (whose baseline settings are a module's class).
+    assert declared_in_environments == {"StageConfig", "StageSection", "StateSection", "AccountSection", "AccountConfig"}
 
 
 def test_the_stage_stack_hands_no_ids_or_names_from_tier_to_tier():

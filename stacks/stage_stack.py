@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from environments import StageConfig
+from environments.schema import StateSection
 from modules.app_servers import AppServerFleet
 from modules.cache import BookingCache
 from modules.database import BookingDatabase
@@ -45,12 +46,17 @@ class StageStack(TerraformStack):
         name = stage_stack_name(config.name)
         super().__init__(scope, name)
         self.config = config
-        self._backend(config, state)
+        s3_backend(self, state, state_key(config.name), config.state)
         region = config.stage.region
         tags = [AwsProviderDefaultTags(tags=default_tags(config))]
-        AwsProvider(self, "aws", region=region, default_tags=tags)
+        # The wrong-account guard: both providers refuse to plan or apply with credentials of any
+        # account but the stage's own (a prod configuration with dev credentials, or the reverse).
+        allowed = [config.account.id] if config.account is not None else None
+        AwsProvider(self, "aws", region=region, allowed_account_ids=allowed, default_tags=tags)
         # CloudFront's region: its log delivery (and certificates, web ACLs) are configured there.
-        edge = AwsProvider(self, "aws-edge", alias="edge", region=EDGE_REGION, default_tags=tags)
+        edge = AwsProvider(
+            self, "aws-edge", alias="edge", region=EDGE_REGION, allowed_account_ids=allowed, default_tags=tags
+        )
         account = AwsAccount(self)
 
         # Who hears about trouble comes first: every tier sends its alarms and events to the topic,
@@ -181,16 +187,19 @@ class StageStack(TerraformStack):
         )
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
 
-    def _backend(self, config: StageConfig, state: StateStoreSettings) -> None:
-        backend = S3Backend(
-            self,
-            bucket=state.bucket,
-            key=state_key(config.name),
-            region=state.region,
-            encrypt=True,
-            dynamodb_table=state.lock_table if config.state.dynamodb_lock else None,
-        )
-        if config.state.use_lockfile:
-            # cdktf 0.21's S3Backend has no `use_lockfile` (Terraform 1.10+): S3-native locking on
-            # `<key>.tflock`. With dynamodb_table as well, both locks are taken: the migration path.
-            backend.add_override("use_lockfile", True)
+
+def s3_backend(stack: TerraformStack, state: StateStoreSettings, key: str, locking: StateSection) -> S3Backend:
+    """The S3 backend every stack with remote state uses: the bootstrap's bucket and lock table, ``key``."""
+    backend = S3Backend(
+        stack,
+        bucket=state.bucket,
+        key=key,
+        region=state.region,
+        encrypt=True,
+        dynamodb_table=state.lock_table if locking.dynamodb_lock else None,
+    )
+    if locking.use_lockfile:
+        # cdktf 0.21's S3Backend has no `use_lockfile` (Terraform 1.10+): S3-native locking on
+        # `<key>.tflock`. With dynamodb_table as well, both locks are taken: the migration path.
+        backend.add_override("use_lockfile", True)
+    return backend

@@ -254,12 +254,17 @@ class MotoServer:
 
 # -- Terraform configuration ----------------------------------------------------------------
 def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> dict[str, Any]:
-    """AWS provider arguments that send every listed service to ``endpoint`` with fake credentials."""
+    """AWS provider arguments that send every listed service to ``endpoint`` with fake credentials.
+
+    The provider asks the emulator's STS which account it is in (moto's :data:`ACCOUNT_ID`), and the
+    stacks' wrong-account guard (``allowed_account_ids``) is replaced by that one account: the guard
+    keeps working (any other account is still refused), it just allows the emulator's."""
     return {
         "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "skip_credentials_validation": True,
-        "skip_requesting_account_id": True,
+        "skip_requesting_account_id": False,
+        "allowed_account_ids": [ACCOUNT_ID],
         "skip_metadata_api_check": "true",
         "skip_region_validation": True,
         "s3_use_path_style": True,

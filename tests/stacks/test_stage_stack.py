@@ -71,7 +71,13 @@ def test_every_tier_setting_is_declared_once_in_its_tier():
         if dataclasses.is_dataclass(value) and value.__module__.startswith("environments")
     }
     # The stage's own sections, and the accounts file's (whose baseline settings are a module's class).
-    assert declared_in_environments == {"StageConfig", "StageSection", "StateSection", "AccountSection", "AccountConfig"}
+    assert declared_in_environments == {
+        "StageConfig",
+        "StageSection",
+        "StateSection",
+        "AccountSection",
+        "AccountConfig",
+    }
 
 
 def test_the_stage_stack_hands_no_ids_or_names_from_tier_to_tier():

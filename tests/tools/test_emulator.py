@@ -37,7 +37,7 @@ def test_service_of_picks_the_longest_prefix() -> None:
 def test_provider_override_uses_fake_credentials_and_skips_aws_lookups() -> None:
     [provider] = emulator.override_document("http://127.0.0.1:1234")["provider"]["aws"]
     assert provider["access_key"] == "testing" and provider["secret_key"] == "testing"
-    assert provider["skip_credentials_validation"] is True and provider["skip_requesting_account_id"] is True
+    assert provider["skip_credentials_validation"] is True
     assert provider["skip_metadata_api_check"] == "true" and provider["s3_use_path_style"] is True
     assert provider["endpoints"] == [{service: "http://127.0.0.1:1234" for service in emulator.SERVICES}]
 
@@ -54,6 +54,14 @@ def test_every_aws_provider_of_a_stage_is_sent_to_the_emulator(stacks, stage, tm
     assert sorted(p.get("alias", "") for p in overridden) == sorted(p.get("alias", "") for p in declared)
     assert {"", "edge"} <= {p.get("alias", "") for p in overridden}
     assert all(p["endpoints"] == [{s: "http://127.0.0.1:1234" for s in emulator.SERVICES}] for p in overridden)
+
+
+def test_override_lets_the_provider_run_in_the_emulators_account_only() -> None:
+    """A stage's allow list names its real account; against the emulator the provider must read its
+    account from STS (an unread account id is "" and fails any allow list) and allow only moto's."""
+    [provider] = emulator.override_document("http://127.0.0.1:1234")["provider"]["aws"]
+    assert provider["skip_requesting_account_id"] is False
+    assert provider["allowed_account_ids"] == [emulator.ACCOUNT_ID] == ["123456789012"]
 
 
 def test_override_replaces_the_s3_backend_with_a_local_file(tmp_path: Path) -> None:
@@ -96,6 +104,28 @@ def test_moto_server_is_stopped_when_the_body_fails() -> None:
             process = moto.process
             raise RuntimeError("boom")
     assert process.poll() is not None
+
+
+@pytest.mark.slow
+def test_a_stage_refuses_to_run_in_an_account_that_is_not_its_own(synth_dir: Path, tmp_path: Path) -> None:
+    """The wrong-account guard, run: the dev stack's provider, with credentials of another account (the
+    emulator's, 123456789012, is not dev's), refuses before reading or changing anything. AWS provider
+    docs, allowed_account_ids: "List of allowed AWS account IDs to prevent you from mistakenly using an
+    incorrect one"."""
+    work = emulator.copy_stack(synth_dir / "stacks" / "digital-booking-dev", tmp_path / "dev")
+    providers = json.loads((work / "cdk.tf.json").read_text())["provider"]["aws"]
+    assert all(p["allowed_account_ids"] != [emulator.ACCOUNT_ID] for p in providers)
+    with emulator.MotoServer() as moto:
+        emulator.write_override(work, moto.url, state_path=work / "terraform.tfstate")
+        override = json.loads((work / emulator.OVERRIDE_FILE).read_text())
+        for provider in override["provider"]["aws"]:
+            del provider["allowed_account_ids"]  # keep the stage's own allow list
+        (work / emulator.OVERRIDE_FILE).write_text(json.dumps(override))
+        emulator.init(work, moto.url)
+        result = emulator.terraform(work, ["plan", "-input=false", "-no-color", "-refresh=true"], moto.url, check=False)
+    assert result.returncode == 1
+    assert "AWS account ID not allowed: 123456789012" in result.stderr
+    assert not (work / "terraform.tfstate").exists()
 
 
 @pytest.mark.slow

@@ -71,7 +71,7 @@ sandbox: install
 	$(PYTHON) -m tools.sandbox --stage $(or $(STAGE),dev)
 
 # checkov 3.3.30 over the synthesized stacks (as in `make test`): counts, and findings outside
-# security/checkov-accepted.yaml in prod and the state stack.
+# security/checkov-accepted.yaml in prod, the state stack and the security baselines.
 security: synth
 	$(PYTHON) -m tools.checkov_gate cdktf.out
 

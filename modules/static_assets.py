@@ -225,6 +225,12 @@ class StaticAssetsSettings:
             )
 
 
+def assets_bucket_name(stage_prefix: str, account_id: str) -> str:
+    """The assets bucket of a stage (``digital-booking-<stage>``) in an account: its account's trail logs
+    its object events in production, so the name is written once, here."""
+    return f"{stage_prefix}-assets-{account_id}"
+
+
 class StaticAssets(Tier[StaticAssetsSettings]):
     """Private, KMS-encrypted, versioned assets bucket with lifecycle, served by CloudFront through OAC."""
 
@@ -252,7 +258,7 @@ class StaticAssets(Tier[StaticAssetsSettings]):
         self.log_bucket_name: str = self.log_bucket.bucket
 
         self.bucket = S3Bucket(
-            self, "bucket", bucket=f"{name}-assets-{account_id}", tags=context.resource_tags, lifecycle=protected
+            self, "bucket", bucket=assets_bucket_name(name, account_id), tags=context.resource_tags, lifecycle=protected
         )
         bucket_id = self.bucket.id
         #: The assets bucket, for the app's configuration.

@@ -1,4 +1,5 @@
-"""The cdktf app: the state bootstrap stack plus one stack per (selected) stage file."""
+"""The cdktf app: the state bootstrap stack, the security baseline of every account and region, and
+one stack per (selected) stage file."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from cdktf import App
 
-from environments import ENVIRONMENTS_DIR, load_stages, load_state_backend
+from environments import ENVIRONMENTS_DIR, load_accounts, load_stages, load_state_backend
+from stacks.security_stack import SecurityBaselineStack
 from stacks.stage_stack import StageStack
 from stacks.state_stack import StateBootstrapStack
 
@@ -23,11 +25,19 @@ def selected_stages() -> list[str] | None:
 def build_app(
     outdir: str | None = None, stages: list[str] | None = None, environments_dir: Path = ENVIRONMENTS_DIR
 ) -> App:
-    """Validate every selected stage file first, then build the stacks (nothing is written yet)."""
+    """Validate the state, accounts and every stage file first, then build the stacks (nothing is
+    written yet). Every stage file is read even when only some are selected: an account's baseline
+    depends on the stages it hosts."""
     state = load_state_backend(environments_dir)
-    configs = load_stages(environments_dir, only=stages)  # raises StageConfigError before any construct exists
+    accounts = load_accounts(environments_dir)
+    every_stage = load_stages(environments_dir)  # raises StageConfigError before any construct exists
+    configs = load_stages(environments_dir, only=stages) if stages else every_stage
     app = App(outdir=outdir) if outdir else App()
     StateBootstrapStack(app, state)
+    for account in accounts.values():
+        hosted = [config.name for config in every_stage if config.account is not None and config.account == account]
+        for region in account.regions:
+            SecurityBaselineStack(app, account, region, state, stages=hosted)
     for config in configs:
         StageStack(app, config, state)
     return app

@@ -14,12 +14,17 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from environments import stage_names  # noqa: E402
+from environments import load_accounts, stage_names  # noqa: E402
 from stacks.app import build_app  # noqa: E402  (after the env var: jsii starts on import)
+from stacks.security_stack import security_stack_name  # noqa: E402
 from tests.tf_json import SynthesizedStack  # noqa: E402
 
 #: Every stage file: a new file is tested like the shipped ones, with no edit here.
 STAGES = tuple(stage_names())
+#: Every account's security baseline, one stack per account and region of environments/_accounts.toml.
+SECURITY_STACKS = tuple(
+    security_stack_name(account.name, region) for account in load_accounts().values() for region in account.regions
+)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +48,18 @@ def stacks(synth_dir: Path) -> dict[str, SynthesizedStack]:
 def stage_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
     """Each stage's stack in turn (parametrized over the stage files)."""
     return stacks[f"digital-booking-{request.param}"]
+
+
+@pytest.fixture(scope="session", params=SECURITY_STACKS)
+def security_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    """Each account's security baseline stack in turn (one per account and region)."""
+    return stacks[request.param]
+
+
+@pytest.fixture(scope="session")
+def prod_security(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    """The production account's baseline in its home region (the trail, the CIS alarms, data events)."""
+    return stacks["digital-booking-security-prod-eu-west-1"]
 
 
 @pytest.fixture(scope="session")

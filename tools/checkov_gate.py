@@ -31,6 +31,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCEPTED_FILE = PROJECT_DIR / "security" / "checkov-accepted.yaml"
 #: Stacks that must have no finding outside the accepted list (the others are reported only).
 GATED_STACKS = ("digital-booking-prod", "digital-booking-state")
+#: ... and every account's security baseline (one stack per account and region).
+GATED_PREFIXES = ("digital-booking-security-",)
 _HASH_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 #: Top-level blocks / terraform settings checkov 3.3.30 cannot parse in JSON.
 _UNPARSEABLE_TOP = ("import", "moved", "removed", "check")
@@ -192,13 +194,18 @@ def scan(stack_dirs: Iterable[Path], work_dir: Path, cleaned: bool = True) -> di
     return scans
 
 
+def gated(stack: str) -> bool:
+    """Whether findings outside the accepted list fail the gate for this stack."""
+    return stack in GATED_STACKS or stack.startswith(GATED_PREFIXES)
+
+
 def unaccepted(scan_result: StackScan, accepted: list[Acceptance]) -> list[Finding]:
     return [f for f in scan_result.findings if not any(a.covers(f) for a in accepted)]
 
 
 def unused(scans: dict[str, StackScan], accepted: list[Acceptance]) -> list[Acceptance]:
     """Accepted entries no finding in the gated stacks needs any more (the list must stay short)."""
-    findings = [f for name in GATED_STACKS if name in scans for f in scans[name].findings]
+    findings = [f for name in scans if gated(name) for f in scans[name].findings]
     return [a for a in accepted if not any(a.covers(f) for f in findings)]
 
 
@@ -206,7 +213,7 @@ def summary_lines(scans: dict[str, StackScan], accepted: list[Acceptance]) -> li
     lines = []
     for name, s in sorted(scans.items()):
         new = unaccepted(s, accepted)
-        gate = "gated" if name in GATED_STACKS else "report only"
+        gate = "gated" if gated(name) else "report only"
         lines.append(
             f"checkov {name}: passed {s.passed}, failed {s.failed} "
             f"({s.failed - len(new)} accepted, {len(new)} not accepted; {gate}), "
@@ -221,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     scans = scan(dirs, PROJECT_DIR / ".tools" / "checkov-scan")
     accepted = load_accepted()
     print("\n".join(summary_lines(scans, accepted)))
-    bad = [f for name in GATED_STACKS if name in scans for f in unaccepted(scans[name], accepted)]
+    bad = [f for name in scans if gated(name) for f in unaccepted(scans[name], accepted)]
     for finding in bad:
         print(f"NOT ACCEPTED: {finding}")
     return 1 if bad or any(s.parsing_errors or not (s.passed + s.failed) for s in scans.values()) else 0

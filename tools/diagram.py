@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT_DIR / "docs" / "architecture.svg"
 STACK_PREFIX = "digital-booking-"
+#: The accounts' security baselines: account-wide, not a stage's platform (no row, nothing drawn).
+ACCOUNT_STACKS = f"{STACK_PREFIX}security-"
 TIERS = ("public", "private-app", "private-data")
 
 
@@ -207,7 +209,7 @@ def stage_models(stacks: dict[str, dict[str, Any]]) -> list[StageModel]:
     stages = [
         (name.removeprefix(STACK_PREFIX), tf)
         for name, tf in stacks.items()
-        if name.startswith(STACK_PREFIX) and name != f"{STACK_PREFIX}state"
+        if name.startswith(STACK_PREFIX) and name != f"{STACK_PREFIX}state" and not name.startswith(ACCOUNT_STACKS)
     ]
     return [describe(stage, tf) for stage, tf in sorted(stages, key=lambda s: (order.get(s[0], 9), s[0]))]
 

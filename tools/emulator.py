@@ -50,12 +50,14 @@ ACCOUNT_ID = "123456789012"
 #: listed would go to real AWS, so ``tests/tools/test_emulator.py`` checks every resource type
 #: of every synthesized stack against :data:`RESOURCE_SERVICES`.
 SERVICES = (
+    "accessanalyzer",
     "acm",
     "appautoscaling",
     "autoscaling",
     "cloudfront",
     "cloudtrail",
     "cloudwatch",
+    "configservice",
     "dynamodb",
     "ec2",
     "elasticache",
@@ -63,6 +65,7 @@ SERVICES = (
     "elbv2",
     "events",
     "firehose",
+    "guardduty",
     "iam",
     "kms",
     "lambda",
@@ -70,7 +73,9 @@ SERVICES = (
     "rds",
     "route53",
     "s3",
+    "s3control",
     "secretsmanager",
+    "securityhub",
     "sns",
     "sqs",
     "ssm",
@@ -80,6 +85,7 @@ SERVICES = (
 
 #: Resource/data-source type prefix (after ``aws_``) -> provider endpoint, longest prefix wins.
 RESOURCE_SERVICES = {
+    "accessanalyzer": "accessanalyzer",
     "acm": "acm",
     "appautoscaling": "appautoscaling",
     "autoscaling": "autoscaling",
@@ -91,6 +97,7 @@ RESOURCE_SERVICES = {
     "cloudwatch_composite_alarm": "cloudwatch",
     "cloudwatch_log": "logs",
     "cloudwatch_event": "events",
+    "config": "configservice",
     "db": "rds",
     "rds": "rds",
     "default": "ec2",
@@ -104,6 +111,7 @@ RESOURCE_SERVICES = {
     "lb": "elbv2",
     "alb": "elbv2",
     "flow_log": "ec2",
+    "guardduty": "guardduty",
     "iam": "iam",
     "instance": "ec2",
     "internet_gateway": "ec2",
@@ -122,7 +130,10 @@ RESOURCE_SERVICES = {
     "route": "ec2",
     "route53": "route53",
     "s3": "s3",
+    # Account-level S3 settings go through the S3 Control API, not S3.
+    "s3_account_public_access_block": "s3control",
     "secretsmanager": "secretsmanager",
+    "securityhub": "securityhub",
     "security_group": "ec2",
     "sns": "sns",
     "sqs": "sqs",

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from environments import stage_names
+from tests.conftest import SECURITY_STACKS
 from tests.tf_json import SynthesizedStack, refers_to
 
-STACK_NAMES = ["digital-booking-state"] + [f"digital-booking-{stage}" for stage in stage_names()]
+STACK_NAMES = ["digital-booking-state", *(f"digital-booking-{stage}" for stage in stage_names()), *SECURITY_STACKS]
 MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
 
 

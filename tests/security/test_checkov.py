@@ -1,7 +1,7 @@
 """Security gate: checkov 3.3.30 on every synthesized stack.
 
-prod and the state bootstrap stack must have no failed check outside the reviewed list
-``security/checkov-accepted.yaml``; every stack must actually be parsed and checked (checkov
+prod, the state bootstrap stack and every account's security baseline must have no failed check outside
+the reviewed list ``security/checkov-accepted.yaml``; every stack must actually be parsed and checked (checkov
 silently reads nothing on some cdktf output, see tools/checkov_gate.py).
 """
 
@@ -47,6 +47,15 @@ def test_checkov_ran_checks_on_every_stack(scans) -> None:
 @pytest.mark.parametrize("stack", checkov_gate.GATED_STACKS)
 def test_no_finding_outside_the_accepted_list(scans, accepted, stack) -> None:
     new = checkov_gate.unaccepted(scans[stack], accepted)
+    assert not new, "checkov findings not in security/checkov-accepted.yaml (fix them):\n  " + "\n  ".join(
+        map(str, new)
+    )
+
+
+def test_no_security_baseline_finding_outside_the_accepted_list(scans, accepted) -> None:
+    baselines = [name for name in scans if name.startswith(checkov_gate.GATED_PREFIXES)]
+    assert baselines, "no security baseline stack was scanned"
+    new = [finding for name in baselines for finding in checkov_gate.unaccepted(scans[name], accepted)]
     assert not new, "checkov findings not in security/checkov-accepted.yaml (fix them):\n  " + "\n  ".join(
         map(str, new)
     )

@@ -10,10 +10,13 @@ from environments import ENVIRONMENTS_DIR, StageConfigError
 from stacks.app import STAGES_VARIABLE, build_app, selected_stages
 
 
-def test_app_writes_the_state_stack_and_one_stack_per_stage(synth_dir):
+def test_app_writes_the_state_stack_the_account_baselines_and_one_stack_per_stage(synth_dir):
+    """dev and staging share an account: one baseline for the two of them, one for prod's account."""
     assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == [
         "digital-booking-dev",
         "digital-booking-prod",
+        "digital-booking-security-nonprod-eu-west-1",
+        "digital-booking-security-prod-eu-west-1",
         "digital-booking-staging",
         "digital-booking-state",
     ]
@@ -37,9 +40,14 @@ def test_stage_selection_comes_from_the_environment(monkeypatch):
     assert selected_stages() is None
 
 
-def test_one_stage_only_synthesizes_that_stage_and_the_bootstrap(tmp_path):
+def test_one_stage_only_synthesizes_that_stage_the_bootstrap_and_the_baselines(tmp_path):
     build_app(outdir=str(tmp_path), stages=["dev"]).synth()
-    assert sorted(p.name for p in (tmp_path / "stacks").iterdir()) == ["digital-booking-dev", "digital-booking-state"]
+    assert sorted(p.name for p in (tmp_path / "stacks").iterdir()) == [
+        "digital-booking-dev",
+        "digital-booking-security-nonprod-eu-west-1",
+        "digital-booking-security-prod-eu-west-1",
+        "digital-booking-state",
+    ]
 
 
 def test_main_reports_a_bad_stage_name_and_exits_2(monkeypatch, capsys):

@@ -34,6 +34,16 @@ def test_service_of_picks_the_longest_prefix() -> None:
     assert emulator.service_of("aws_nonexistent_thing") is None
 
 
+def test_account_level_s3_settings_and_the_security_services_have_their_own_endpoints() -> None:
+    """The S3 account public access block is an S3 Control call; the "s3" prefix alone would send it to S3."""
+    assert emulator.service_of("aws_s3_account_public_access_block") == "s3control"
+    assert emulator.service_of("aws_s3_bucket_public_access_block") == "s3"
+    assert emulator.service_of("aws_config_delivery_channel") == "configservice"
+    assert emulator.service_of("aws_guardduty_detector_feature") == "guardduty"
+    assert emulator.service_of("aws_securityhub_standards_subscription") == "securityhub"
+    assert emulator.service_of("aws_accessanalyzer_analyzer") == "accessanalyzer"
+
+
 def test_provider_override_uses_fake_credentials_and_skips_aws_lookups() -> None:
     [provider] = emulator.override_document("http://127.0.0.1:1234")["provider"]["aws"]
     assert provider["access_key"] == "testing" and provider["secret_key"] == "testing"

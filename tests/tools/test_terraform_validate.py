@@ -12,9 +12,16 @@ import shutil
 
 import pytest
 
+from tests.conftest import SECURITY_STACKS
 from tools import terraform_cli
 
-ALL_STACKS = ("digital-booking-state", "digital-booking-dev", "digital-booking-staging", "digital-booking-prod")
+ALL_STACKS = (
+    "digital-booking-state",
+    "digital-booking-dev",
+    "digital-booking-staging",
+    "digital-booking-prod",
+    *SECURITY_STACKS,
+)
 
 
 @pytest.fixture(scope="session", params=ALL_STACKS)

@@ -357,6 +357,14 @@ class MonitoredAssets(Protocol):
     def distribution_id(self) -> str | None: ...
 
 
+class MonitoredAccountSecurity(Protocol):
+    """The account's security baseline as the dashboard shows it (its alarms notify its own topic)."""
+
+    #: ``(title, metric lines, region)`` of each widget of the dashboard's security row.
+    @property
+    def dashboard_widgets(self) -> Sequence[tuple[str, list[list[Any]], str]]: ...
+
+
 GIB = 1024**3
 MIB = 1024**2
 
@@ -377,8 +385,10 @@ class PlatformAlarms(Construct):
         database: MonitoredDatabase | None = None,
         cache: MonitoredCache | None = None,
         static_assets: MonitoredAssets | None = None,
+        security: MonitoredAccountSecurity | None = None,
     ) -> None:
-        """Alarms for each tier given; a tier passed as None (absent) gets none."""
+        """Alarms for each tier given; a tier passed as None (absent) gets none. ``security``: the stage's
+        account baseline, a row of its own at the bottom of the dashboard."""
         super().__init__(scope, id_)
         self.settings = settings
         self.context = context
@@ -386,6 +396,8 @@ class PlatformAlarms(Construct):
         #: Alarm names by tier, e.g. ``{"database": [...], ...}``.
         self.alarm_names: dict[str, list[str]] = {}
         self._widgets: list[dict[str, Any]] = []
+        #: Indexes of widgets that start a new dashboard row.
+        self._row_starts: set[int] = set()
         t = settings
         nat_gateway_ids = list(network.nat_gateway_ids) if network is not None else []
 
@@ -539,6 +551,11 @@ class PlatformAlarms(Construct):
                 ],
                 region="us-east-1",
             )
+
+        if security is not None:
+            self._row_starts.add(len(self._widgets))
+            for title, lines, region in security.dashboard_widgets:
+                self._widget(title, lines, region=region)
 
         self.dashboard = CloudwatchDashboard(
             self, "dashboard", dashboard_name=context.name, dashboard_body=json.dumps({"widgets": self._laid_out()})
@@ -900,5 +917,12 @@ class PlatformAlarms(Construct):
         )
 
     def _laid_out(self) -> list[dict[str, Any]]:
-        """Two widgets per row, in the order they were added (network, ALB, WAF, app, database, cache, CDN)."""
-        return [{**widget, "x": (index % 2) * 12, "y": (index // 2) * 6} for index, widget in enumerate(self._widgets)]
+        """Two widgets per row, in the order they were added (network, ALB, WAF, app, database, cache, CDN),
+        then the account's security row."""
+        laid_out, x, y = [], 0, 0
+        for index, widget in enumerate(self._widgets):
+            if index in self._row_starts and x:
+                x, y = 0, y + 6
+            laid_out.append({**widget, "x": x, "y": y})
+            x, y = (x + 12, y) if x == 0 else (0, y + 6)
+        return laid_out

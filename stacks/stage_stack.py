@@ -10,6 +10,7 @@ from environments import StageConfig
 from environments.schema import StateSection
 from modules.app_servers import AppServerFleet
 from modules.cache import BookingCache
+from modules.cis_alarms import CisDashboardRow
 from modules.database import BookingDatabase
 from modules.kit import AwsAccount, StageContext
 from modules.load_balancer import PublicLoadBalancer
@@ -119,6 +120,9 @@ class StageStack(TerraformStack):
             database=self.database,
             cache=self.cache,
             static_assets=self.static_assets,
+            # The account's CIS alarms notify the account's security topic (its baseline stack); the
+            # stage's dashboard shows their metrics next to the stage's own.
+            security=CisDashboardRow(config.account.home_region) if config.account is not None else None,
         )
         self._outputs()
 

@@ -64,9 +64,9 @@ node_modules/.installed: package.json package-lock.json
 diagram: install
 	$(PYTHON) -m tools.diagram
 
-# The dev stage deployed into a local AWS emulator (moto server on 127.0.0.1, started and stopped
-# here) with the real terraform + provider: outputs, a drift re-plan, then everything destroyed.
-# No AWS account or network. STAGE=<stage> picks another stage.
+# The dev stage, after its account's security baseline, deployed into a local AWS emulator (moto server on
+# 127.0.0.1, started and stopped here) with the real terraform + provider: outputs, a drift re-plan, then
+# everything destroyed. No AWS account or network. STAGE=<stage> picks another stage.
 sandbox: install
 	$(PYTHON) -m tools.sandbox --stage $(or $(STAGE),dev)
 

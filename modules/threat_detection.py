@@ -9,8 +9,8 @@
   filter alarms of ``cis_alarms.py``; v3.0.0 and v5.0.0 do not evaluate them), consolidated control
   findings.
 - AWS Config recording every supported resource type (what Security Hub's controls evaluate; the
-  global IAM types in the home region only, so they are not recorded twice), delivering to its own
-  private, encrypted, access-logged bucket.
+  global IAM types in the home region only, so they are not recorded twice) with its service-linked
+  role (Security Hub control Config.1), delivering to its own private, encrypted, access-logged bucket.
 - IAM Access Analyzer for the account (external access to its buckets, keys, roles...).
 - EventBridge rules that send findings of medium severity or above, from GuardDuty and from Security
   Hub, to the security topic.
@@ -39,9 +39,7 @@ from cdktf_cdktf_provider_aws.guardduty_detector_feature import (
     GuarddutyDetectorFeature,
     GuarddutyDetectorFeatureAdditionalConfiguration,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.iam_service_linked_role import IamServiceLinkedRole
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -65,7 +63,6 @@ from modules.kit import (
     encrypt_bucket,
     lock_down_bucket,
     policy_document,
-    via_service,
 )
 from modules.security_baseline import BASELINE_NAME, SecurityBaselineSettings
 
@@ -76,6 +73,8 @@ GUARDDUTY_FEATURES: dict[str, tuple[str, ...]] = {
     "RDS_LOGIN_EVENTS": (),
     "RUNTIME_MONITORING": ("EC2_AGENT_MANAGEMENT",),
 }
+#: AWS Config's service-linked role (one per account, in IAM).
+CONFIG_SERVICE_LINKED_ROLE = "role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 #: Security Hub standards, by the path of their ARN after ``arn:<partition>:securityhub:<region>::``.
 SECURITY_HUB_STANDARDS = {
     "aws-foundational-security-best-practices": "standards/aws-foundational-security-best-practices/v/1.0.0",
@@ -187,6 +186,11 @@ class ThreatDetection(Tier[SecurityBaselineSettings]):
         settings, context = self.settings, self.context
         account, region = context.account, context.region
         protected = TerraformResourceLifecycle(prevent_destroy=True) if protect else None
+        # Security Hub's Config.1 wants the recorder to use AWS Config's service-linked role, which has
+        # no S3 or KMS permissions: Config then delivers as its service principal, so the key and the
+        # bucket grant that principal, for this account only (AWS Config guide, "Permissions for the
+        # KMS Key" and "Permissions for the Amazon S3 Bucket", service-linked role sections).
+        this_account = {"StringEquals": {"AWS:SourceAccount": account.account_id}}
         self.config_key = customer_managed_key(
             self,
             "config-key",
@@ -194,6 +198,16 @@ class ThreatDetection(Tier[SecurityBaselineSettings]):
             f"Encrypts the AWS Config delivery bucket in {region}",
             alias=f"{BASELINE_NAME}-config",
             lifecycle=protected,
+            statements=[
+                {
+                    "Sid": "ConfigEncryptsDeliveries",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "config.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": this_account,
+                }
+            ],
         )
         bucket = S3Bucket(
             self,
@@ -225,65 +239,57 @@ class ThreatDetection(Tier[SecurityBaselineSettings]):
                 )
             ],
         )
-        # Config delivers with its role (below), so the bucket grants nothing beyond refusing plain HTTP.
+        config = {"Service": "config.amazonaws.com"}
         S3BucketPolicy(
             self,
             "config-bucket-policy",
             bucket=bucket.id,
-            policy=policy_document(deny_insecure_transport("s3:*", [bucket.arn, f"{bucket.arn}/*"])),
-        )
-
-        # AWS Config guide, "Permissions for the IAM Role Assigned to AWS Config": the trust policy with
-        # AWS:SourceAccount, the AWS_ConfigRole managed policy, and write access to the delivery prefix.
-        self.config_role = IamRole(
-            self,
-            "config-role",
-            name=f"{BASELINE_NAME}-config-{region}",
-            description="AWS Config records this region and delivers to its bucket",
-            assume_role_policy=policy_document(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "config.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"AWS:SourceAccount": account.account_id}},
-                }
-            ),
-            tags={},
-        )
-        IamRolePolicyAttachment(
-            self,
-            "config-role-managed-policy",
-            role=self.config_role.name,
-            policy_arn=account.managed_policy_arn("service-role/AWS_ConfigRole"),
-        )
-        IamRolePolicy(
-            self,
-            "config-role-delivery",
-            name="deliver-to-the-config-bucket",
-            role=self.config_role.id,
             policy=policy_document(
                 {
-                    "Sid": "WriteConfigFiles",
+                    "Sid": "ConfigChecksBucketAcl",
                     "Effect": "Allow",
-                    "Action": ["s3:PutObject", "s3:PutObjectAcl"],
-                    "Resource": f"{bucket.arn}/AWSLogs/{account.account_id}/*",
-                    "Condition": {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                    "Principal": config,
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket.arn,
+                    "Condition": this_account,
                 },
-                {"Sid": "CheckBucketAcl", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
                 {
-                    "Sid": "EncryptConfigFiles",
+                    "Sid": "ConfigChecksBucketExists",
                     "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": self.config_key.arn,
-                    "Condition": via_service("s3", region),
+                    "Principal": config,
+                    "Action": "s3:ListBucket",
+                    "Resource": bucket.arn,
+                    "Condition": this_account,
                 },
+                {
+                    "Sid": "ConfigDelivers",
+                    "Effect": "Allow",
+                    "Principal": config,
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket.arn}/AWSLogs/{account.account_id}/Config/*",
+                    "Condition": {
+                        "StringEquals": {
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                            "AWS:SourceAccount": account.account_id,
+                        }
+                    },
+                },
+                deny_insecure_transport("s3:*", [bucket.arn, f"{bucket.arn}/*"]),
             ),
         )
+
+        # IAM is global: the home region's stack creates the role ("In the IAM CLI or the IAM API, create
+        # a service-linked role with the config.amazonaws.com service name"); the other regions use it.
+        if record_global_resources:
+            role = IamServiceLinkedRole(self, "config-service-linked-role", aws_service_name="config.amazonaws.com")
+            self.config_role_arn: str = role.arn
+        else:
+            self.config_role_arn = account.arn("iam", CONFIG_SERVICE_LINKED_ROLE)
         self.recorder = ConfigConfigurationRecorder(
             self,
             "config-recorder",
             name=BASELINE_NAME,
-            role_arn=self.config_role.arn,
+            role_arn=self.config_role_arn,
             recording_group=ConfigConfigurationRecorderRecordingGroup(
                 all_supported=True, include_global_resource_types=record_global_resources
             ),

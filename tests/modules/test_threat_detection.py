@@ -68,36 +68,51 @@ def test_config_records_every_supported_type_and_delivers_to_its_own_bucket(secu
     assert status["is_enabled"] is True and status["depends_on"] == [f"aws_config_delivery_channel.{channel_name}"]
 
 
-def test_config_role_is_trusted_by_config_of_this_account_only(security_stack):
-    """AWS Config guide, "Permissions for the IAM Role Assigned to AWS Config": config.amazonaws.com with
-    AWS:SourceAccount, the AWS_ConfigRole managed policy, and write access under AWSLogs/<account>/."""
+def test_config_records_with_its_service_linked_role(security_stack):
+    """Security Hub control Config.1: "AWS Config should be enabled and use the service-linked role for
+    resource recording"; AWS Config guide, "Using Service-Linked Roles for AWS Config": create it with the
+    config.amazonaws.com service name."""
     (recorder,) = security_stack.resources("aws_config_configuration_recorder").values()
-    [(role_name, role)] = [
-        (n, r)
-        for n, r in security_stack.resources("aws_iam_role").items()
-        if refers_to(recorder["role_arn"], "aws_iam_role", n)
+    [(name, role)] = security_stack.resources("aws_iam_service_linked_role").items()
+    assert role["aws_service_name"] == "config.amazonaws.com"
+    assert refers_to(recorder["role_arn"], "aws_iam_service_linked_role", name)
+
+
+def test_config_delivers_as_its_service_principal_for_this_account_only(security_stack):
+    """AWS Config guide, "Permissions for the Amazon S3 Bucket" and "Permissions for the KMS Key", the
+    service-linked role sections: the role has no S3 or KMS access, Config delivers as config.amazonaws.com."""
+    (channel,) = security_stack.resources("aws_config_delivery_channel").values()
+    [bucket_name] = [
+        n for n in security_stack.resources("aws_s3_bucket") if refers_to(channel["s3_bucket_name"], "aws_s3_bucket", n)
     ]
-    [trust] = json.loads(role["assume_role_policy"])["Statement"]
-    assert trust["Principal"] == {"Service": "config.amazonaws.com"}
-    assert trust["Condition"] == {
-        "StringEquals": {"AWS:SourceAccount": "${data.aws_caller_identity.account.account_id}"}
-    }
-    attached = [
-        a
-        for a in security_stack.resources("aws_iam_role_policy_attachment").values()
-        if refers_to(a["role"], "aws_iam_role", role_name)
-    ]
-    assert [a["policy_arn"] for a in attached] == [
-        "arn:${data.aws_partition.partition.partition}:iam::aws:policy/service-role/AWS_ConfigRole"
-    ]
-    [inline] = [
+    [policy] = [
         p
-        for p in security_stack.resources("aws_iam_role_policy").values()
-        if refers_to(p["role"], "aws_iam_role", role_name)
+        for p in security_stack.resources("aws_s3_bucket_policy").values()
+        if refers_to(p["bucket"], "aws_s3_bucket", bucket_name)
     ]
-    write = next(s for s in json.loads(inline["policy"])["Statement"] if s["Sid"] == "WriteConfigFiles")
-    assert write["Resource"].endswith("/AWSLogs/${data.aws_caller_identity.account.account_id}/*")
-    assert write["Condition"] == {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+    found = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert {k: found[k]["Action"] for k in ("ConfigChecksBucketAcl", "ConfigChecksBucketExists", "ConfigDelivers")} == {
+        "ConfigChecksBucketAcl": "s3:GetBucketAcl",
+        "ConfigChecksBucketExists": "s3:ListBucket",
+        "ConfigDelivers": "s3:PutObject",
+    }
+    this_account = "${data.aws_caller_identity.account.account_id}"
+    deliver = found["ConfigDelivers"]
+    assert deliver["Principal"] == {"Service": "config.amazonaws.com"}
+    assert deliver["Resource"].endswith(f"/AWSLogs/{this_account}/Config/*")
+    assert deliver["Condition"] == {
+        "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": this_account}
+    }
+    assert found["ConfigChecksBucketAcl"]["Condition"] == {"StringEquals": {"AWS:SourceAccount": this_account}}
+    [key] = [
+        k
+        for n, k in security_stack.resources("aws_kms_key").items()
+        if refers_to(channel["s3_kms_key_arn"], "aws_kms_key", n)
+    ]
+    statement = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}["ConfigEncryptsDeliveries"]
+    assert statement["Principal"] == {"Service": "config.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": this_account}}
 
 
 # -- IAM Access Analyzer ------------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from tests.conftest import SECURITY_STACKS
 from tests.tf_json import SynthesizedStack
 
 #: What an account holds exactly once, in its home region's stack.
-ONCE_PER_ACCOUNT = ("aws_cloudtrail", "aws_cloudwatch_log_metric_filter", "aws_s3_account_public_access_block")
+ONCE_PER_ACCOUNT = (
+    "aws_cloudtrail",
+    "aws_cloudwatch_log_metric_filter",
+    "aws_s3_account_public_access_block",
+    "aws_iam_service_linked_role",
+)
 #: What every region of an account has.
 EVERY_REGION = (
     "aws_guardduty_detector",
@@ -85,6 +90,10 @@ def test_a_second_region_gets_detection_and_guards_but_nothing_account_wide():
     for stack, records_global in ((home, True), (second, False)):
         (recorder,) = stack.resources("aws_config_configuration_recorder").values()
         assert recorder["recording_group"]["include_global_resource_types"] is records_global
-    # IAM names are global: each region's Config role has its own.
-    roles = {r["name"] for s in (home, second) for r in s.resources("aws_iam_role").values()}
-    assert {"digital-booking-security-config-eu-west-1", "digital-booking-security-config-eu-central-1"} <= roles
+    # IAM is global: AWS Config's service-linked role is created once, in the home region, and used in both.
+    assert home.resources("aws_iam_service_linked_role") and not second.resources("aws_iam_service_linked_role")
+    (recorder,) = second.resources("aws_config_configuration_recorder").values()
+    assert recorder["role_arn"].endswith(":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
+    # Regional names that are global (buckets) carry the region.
+    buckets = [b["bucket"] for s in (home, second) for b in s.resources("aws_s3_bucket").values()]
+    assert len(buckets) == len(set(buckets))

@@ -65,7 +65,7 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
         "CloudWatch.2",
         '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
         "A call was refused for lack of permission: a probe with stolen credentials, or a role missing a permission",
-        "Find the calls in CloudTrail (errorCode AccessDenied*/ *UnauthorizedOperation): who, from where, what."
+        "Find the calls in CloudTrail (errorCode AccessDenied... or ...UnauthorizedOperation): who, from where, what."
         " Expected after a deploy: fix the role. Unknown principal or address: treat as compromised credentials",
     ),
     CisControl(

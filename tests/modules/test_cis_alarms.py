@@ -10,6 +10,8 @@ Benchmark v1.4.0 recommendation 4.15 (no Security Hub control). Records: tests/m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from modules.cis_alarms import CIS_CONTROLS, CIS_NAMESPACE, CisControl
@@ -319,3 +321,11 @@ def test_every_account_has_the_fifteen_alarms(security_stack):
     (tests/stacks/test_security_stack.py shows a second region gets neither)."""
     assert len(security_stack.resources("aws_cloudwatch_log_metric_filter")) == 15
     assert len(security_stack.resources("aws_cloudwatch_metric_alarm")) == 15
+
+
+def test_the_readme_says_what_each_alarm_means_and_what_to_do():
+    """A newcomer paged by an alarm finds it in the README, with its meaning and the response."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for control in CIS_CONTROLS:
+        assert f"| `{control.key}` |" in readme, control.key
+        assert control.means in readme and control.response in readme, control.key

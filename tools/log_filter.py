@@ -3,12 +3,14 @@
     from tools import log_filter
 
     log_filter.matches('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }', event_json)
+    log_filter.matches("?ERROR ?FATAL", "2025-05-01T12:00:00Z ERROR 42 --- [main] c.d.b.Checkout : declined")
 
 The emulator (moto) stores metric filters but never evaluates a JSON pattern, and AWS's own
-``TestMetricFilter`` needs an account. This evaluator implements the JSON pattern syntax of the
-CloudWatch Logs page "Filter pattern syntax for metric filters, subscription filters, filter log
+``TestMetricFilter`` needs an account. This evaluator implements two syntaxes of the CloudWatch
+Logs page "Filter pattern syntax for metric filters, subscription filters, filter log
 events, and Live Tail" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html,
-sections "Matching terms in JSON log events", "JSON compound conditions", "Numeric comparisons"):
+sections "Matching terms in JSON log events", "JSON compound conditions", "Numeric comparisons",
+and the terms of unstructured log events, below). JSON patterns (:func:`compile_pattern`):
 
 - the pattern is enclosed in ``{ }``;
 - a selector starts at the root ``$``, names properties (letters, digits, ``-``, ``_``) joined by
@@ -29,9 +31,26 @@ is silent this evaluator decides, and the tests pin each decision: a comparison 
 property, a null or a boolean is false for ``=`` and ``!=`` alike (only ``NOT EXISTS`` and ``IS``
 see those); a string never equals a number (``"400"`` is not ``400``); matching is case-sensitive.
 
-Anything else (text terms, space-delimited ``[...]`` patterns, ``%regex%``, ``EXISTS``, ``IS NOT``,
-a malformed selector) raises :class:`FilterPatternError`: a pattern this evaluator does not
-understand is refused, never guessed at.
+Unstructured terms (:func:`term_pattern`), matched against the event's text::
+
+    ERROR                   events containing the word ERROR
+    ERROR ARGUMENTS         ... both words
+    ?ERROR ?ARGUMENTS       ... either word
+    "INTERNAL SERVER ERROR" ... the exact phrase
+    ERROR -ARGUMENTS        ... ERROR and not ARGUMENTS
+    " "                     every event (as does the empty pattern)
+
+Here too the page leaves some things open, decided and tested as follows: a term matches a whole
+word, not inside a longer run of letters and digits (``ERROR`` matches ``[ERROR 400]``, not
+``ERRORS``: the page has bare terms be words, asks to quote "terms that include non-alphanumeric
+characters", and shows a regex, not a term, finding ``AUTHORIZED`` inside ``UNAUTHORIZED``); a
+quoted phrase follows the same rule at its two ends. Plain terms are all required, ``-`` terms all
+excluded, and where ``?`` terms are given at least one of them must match (the page shows each
+kind alone, and ``?`` terms only with each other).
+
+Anything else (space-delimited ``[...]`` patterns, ``%regex%``, ``EXISTS``, ``IS NOT``, a
+malformed selector or quote) raises :class:`FilterPatternError`: a pattern this evaluator does
+not understand is refused, never guessed at.
 """
 
 from __future__ import annotations
@@ -40,6 +59,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 
@@ -269,9 +289,83 @@ def compile_pattern(pattern: str) -> Predicate:
     return _Parser(_tokens(text[1:-1], body_start), body_start + len(text) - 2).parse()
 
 
+# -- unstructured terms -------------------------------------------------------------------------------
+
+
+class Occurrence(Enum):
+    """How one term of an unstructured pattern counts."""
+
+    REQUIRED = ""  # ERROR
+    OPTIONAL = "?"  # ?ERROR: at least one optional term must match
+    EXCLUDED = "-"  # -ERROR
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or quoted phrase of an unstructured pattern, and how it counts."""
+
+    text: str
+    occurrence: Occurrence = Occurrence.REQUIRED
+
+    def found_in(self, message: str) -> bool:
+        """Whether the term occurs in ``message`` as a whole word (or phrase); a blank phrase is everywhere."""
+        if not self.text.strip():
+            return True
+        before = r"(?<![A-Za-z0-9])" if self.text[0].isalnum() else ""
+        after = r"(?![A-Za-z0-9])" if self.text[-1].isalnum() else ""
+        return re.search(before + re.escape(self.text) + after, message) is not None
+
+
+@dataclass(frozen=True)
+class TermPattern:
+    """An unstructured pattern: words and phrases required, optional (``?``) or excluded (``-``)."""
+
+    terms: tuple[Term, ...]
+
+    def matches(self, message: str) -> bool:
+        def kind(occurrence: Occurrence) -> list[Term]:
+            return [term for term in self.terms if term.occurrence is occurrence]
+
+        optional = kind(Occurrence.OPTIONAL)
+        return (
+            all(term.found_in(message) for term in kind(Occurrence.REQUIRED))
+            and not any(term.found_in(message) for term in kind(Occurrence.EXCLUDED))
+            and (not optional or any(term.found_in(message) for term in optional))
+        )
+
+
+#: One term: an optional ``?``/``-``, then a double-quoted phrase or a run of non-blank characters.
+_TERM = re.compile(r'\s*(?P<prefix>[?-]?)(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
+
+
+def term_pattern(pattern: str) -> TermPattern:
+    """An unstructured pattern (terms, quoted phrases, ``?`` and ``-``); FilterPatternError if it is another
+    syntax or malformed."""
+    if pattern.strip().startswith(("{", "[")):
+        raise FilterPatternError(f"{pattern!r}: a JSON or space-delimited pattern, not unstructured terms")
+    terms: list[Term] = []
+    position = 0
+    while pattern[position:].strip():
+        found = _TERM.match(pattern, position)
+        if found is None:
+            raise FilterPatternError(f"position {position}: unterminated quote or stray character in {pattern!r}")
+        word = found.group("word")
+        if word is not None and word.startswith("%"):
+            raise FilterPatternError(f"{pattern!r}: regular-expression patterns (%...%) are not supported")
+        terms.append(Term(found.group("phrase") if word is None else word, Occurrence(found.group("prefix"))))
+        position = found.end()
+        if position < len(pattern) and not pattern[position].isspace():
+            raise FilterPatternError(f"position {position}: terms must be separated by spaces in {pattern!r}")
+    return TermPattern(tuple(terms))
+
+
 def matches(pattern: str, message: str | dict[str, Any]) -> bool:
-    """Whether a metric filter with ``pattern`` counts the log event ``message`` (JSON text or a parsed
-    dict). A message that is not a JSON object never matches a JSON pattern."""
+    """Whether a metric filter with ``pattern`` counts the log event ``message`` (its text, or a parsed
+    JSON event). A JSON pattern reads the event as JSON (a message that is not a JSON object never
+    matches it); unstructured terms read its text (a parsed event as compact JSON text)."""
+    if not pattern.strip().startswith("{"):
+        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        return term_pattern(pattern).matches(text)
     predicate = compile_pattern(pattern)
     if isinstance(message, str):
         try:

@@ -2,8 +2,8 @@
 filters, subscription filters, filter log events, and Live Tail"
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html), sections "Matching
 terms in JSON log events", "JSON compound conditions", "JSON special considerations" and "Numeric
-comparisons": each documented pattern gives the documented result, and what the page does not define is
-refused or decided explicitly."""
+comparisons", and the matching of terms in unstructured log events: each documented pattern gives the
+documented result, and what the page does not define is refused or decided explicitly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import re
 
 import pytest
 
-from tools.log_filter import FilterPatternError, compile_pattern, matches
+from tools.log_filter import (
+    FilterPatternError,
+    Occurrence,
+    Term,
+    TermPattern,
+    compile_pattern,
+    matches,
+    term_pattern,
+)
 
 #: The page's first example event.
 EXAMPLE = {
@@ -174,3 +182,95 @@ def test_a_message_that_is_not_json_never_matches_a_json_pattern():
 def test_a_pattern_it_does_not_understand_is_refused_not_matched(pattern, why):
     with pytest.raises(FilterPatternError, match=re.escape(why)):
         compile_pattern(pattern)
+
+
+# -- unstructured terms -------------------------------------------------------------------------------
+
+#: The page's sample events for terms.
+BAD_REQUEST = "[ERROR 400] BAD REQUEST"
+UNAUTHORIZED = "[ERROR 401] UNAUTHORIZED REQUEST"
+MISSING = "[ERROR 419] MISSING ARGUMENTS"
+INVALID = "[ERROR 420] INVALID ARGUMENTS"
+SERVER_ERROR = "[ERROR 500] INTERNAL SERVER ERROR"
+EVENTS = (BAD_REQUEST, UNAUTHORIZED, MISSING, INVALID, SERVER_ERROR)
+
+
+@pytest.mark.parametrize(
+    "pattern, returned",
+    [
+        # "Match a single term": every event containing the word ERROR.
+        ("ERROR", EVENTS),
+        # "Match multiple terms": both ERROR and ARGUMENTS.
+        ("ERROR ARGUMENTS", (MISSING, INVALID)),
+        # "Match single and multiple terms": ERROR or ARGUMENTS.
+        ("?ERROR ?ARGUMENTS", EVENTS),
+        ("?REQUEST ?ARGUMENTS", (BAD_REQUEST, UNAUTHORIZED, MISSING, INVALID)),
+        # "Match exact phrases".
+        ('"INTERNAL SERVER ERROR"', (SERVER_ERROR,)),
+        # "Include and exclude terms": ERROR, and not ARGUMENTS.
+        ("ERROR -ARGUMENTS", (BAD_REQUEST, UNAUTHORIZED, SERVER_ERROR)),
+        # "Match everything".
+        ('" "', EVENTS),
+    ],
+)
+def test_documented_term_examples_return_exactly_the_documented_events(pattern, returned):
+    assert [event for event in EVENTS if matches(pattern, event)] == list(returned)
+
+
+def test_terms_are_case_sensitive():
+    """The page: 'Filter patterns are case sensitive.'"""
+    assert matches("ERROR", BAD_REQUEST) and not matches("error", BAD_REQUEST) and not matches("Error", BAD_REQUEST)
+
+
+def test_the_words_of_a_phrase_must_be_adjacent_and_in_order():
+    assert not matches('"SERVER INTERNAL"', SERVER_ERROR)
+    assert not matches('"INTERNAL ERROR"', SERVER_ERROR)
+    assert matches("INTERNAL ERROR", SERVER_ERROR)  # unquoted: two terms, anywhere
+
+
+def test_a_term_is_a_whole_word():
+    # The page shows a regex pattern (%AUTHORIZED%) to find AUTHORIZED inside UNAUTHORIZED.
+    assert not matches("AUTHORIZED", UNAUTHORIZED)
+    assert matches("UNAUTHORIZED", UNAUTHORIZED)
+    assert not matches("ERR", BAD_REQUEST)
+    assert matches("400", BAD_REQUEST)  # a numeric value is a term too
+    assert matches('"[ERROR 400]"', BAD_REQUEST)  # non-alphanumeric characters, quoted
+
+
+def test_the_empty_term_pattern_matches_every_event():
+    assert all(matches("", event) for event in EVENTS)
+    assert matches("", "")
+
+
+def test_exclusion_alone_matches_every_event_without_the_term():
+    assert [e for e in EVENTS if matches("-ARGUMENTS", e)] == [BAD_REQUEST, UNAUTHORIZED, SERVER_ERROR]
+
+
+def test_terms_read_a_parsed_event_as_its_text():
+    assert matches("ERROR", {"level": "ERROR", "message": "declined"})
+    assert not matches("ERROR", {"level": "INFO", "message": "ERRORS_TOTAL registered"})
+
+
+def test_term_pattern_reads_prefixes_and_phrases():
+    assert term_pattern('ERROR ?"BAD REQUEST" -ARGUMENTS') == TermPattern(
+        (
+            Term("ERROR"),
+            Term("BAD REQUEST", Occurrence.OPTIONAL),
+            Term("ARGUMENTS", Occurrence.EXCLUDED),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        ("[ip, user, username, timestamp, request, status_code = 4*, bytes]", "space-delimited"),
+        ("%AUTHORIZED%", "regular-expression"),
+        ("ERROR %AUTH.*%", "regular-expression"),
+        ('"INTERNAL SERVER', "unterminated quote"),
+        ('ERROR"x"', "separated by spaces"),
+    ],
+)
+def test_a_term_pattern_it_does_not_understand_is_refused_not_matched(pattern, why):
+    with pytest.raises(FilterPatternError, match=why):
+        matches(pattern, BAD_REQUEST)

@@ -9,7 +9,10 @@
   application artifact object. Other tiers grant it more through their ``grant_*`` methods.
 - User data installs Java and the CloudWatch agent, fetches the artifact (an executable jar)
   from S3, runs it as the unprivileged ``booking`` systemd service on the app port and ships its
-  log to the app log group. It holds no secret: the app reads those at runtime with its role.
+  log to the app log group: the agent runs as ``cwagent``, so the log directory is group-owned
+  by ``cwagent`` (setgid, so is every file in it, whoever creates it) and the log is rotated in
+  place (``copytruncate``: systemd opened it once for the service). It holds no secret: the app
+  reads those at runtime with its role.
 - Auto Scaling group over the private-app subnets, registered with the ALB target group, ELB
   health checks with a grace period, rolling instance refresh (launch new before terminating old)
   when the launch template changes; ``desired_capacity`` is ignored after creation so an apply
@@ -91,8 +94,11 @@ GROUP_METRICS = (
 )
 #: The SSM document that forwards a local port through an instance to another host (the database).
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
-#: Where the service writes its log on the instance (the CloudWatch agent tails it).
-APP_LOG_FILE = "/var/log/booking/app.log"
+#: Where the service writes its log on the instance (the CloudWatch agent tails it), and its directory.
+APP_LOG_DIR = "/var/log/booking"
+APP_LOG_FILE = f"{APP_LOG_DIR}/app.log"
+#: The user the CloudWatch agent runs as (``run_as_user``); the agent's RPM creates it.
+AGENT_USER = "cwagent"
 
 
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -468,7 +474,7 @@ class AppServerFleet(Tier[AppServerSettings]):
         settings, name, region = self.settings, self.context.name, self.context.region
         agent_config = json.dumps(
             {
-                "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+                "agent": {"metrics_collection_interval": 60, "run_as_user": AGENT_USER},
                 "logs": {
                     "logs_collected": {
                         "files": {
@@ -502,12 +508,30 @@ class AppServerFleet(Tier[AppServerSettings]):
 # Boot script of the {name} app servers (rendered by modules/app_servers.py). No secrets here:
 # the application reads its credentials at runtime through the instance role.
 set -euo pipefail
-dnf install -y java-21-amazon-corretto-headless amazon-cloudwatch-agent
+dnf install -y java-21-amazon-corretto-headless amazon-cloudwatch-agent logrotate
 
-useradd --system --home-dir /opt/booking --shell /sbin/nologin booking || true
-install -d -o booking -g booking -m 0750 /opt/booking /var/log/booking
+id booking >/dev/null 2>&1 || useradd --system --user-group --home-dir /opt/booking --shell /sbin/nologin booking
+install -d -o booking -g booking -m 0750 /opt/booking
+# The log directory: the service writes, the CloudWatch agent ({AGENT_USER}, its run_as_user) may enter
+# and read, nobody else. setgid: whoever creates a file in it (systemd opens append: files as root),
+# the file belongs to group {AGENT_USER}; the unit's UMask gives that group read.
+install -d -o booking -g {AGENT_USER} -m 2750 {APP_LOG_DIR}
 aws s3 cp --region {region} "s3://{settings.artifact_bucket}/{settings.artifact_key}" /opt/booking/booking-app.jar
 chown booking:booking /opt/booking/booking-app.jar
+
+# systemd opened the log once for the service, which cannot reopen it: rotate by copying, then
+# truncating in place (same file, same owner, group and mode, still readable by the agent).
+cat > /etc/logrotate.d/booking-app <<'ROTATE'
+{APP_LOG_FILE} {{
+    daily
+    rotate 7
+    compress
+    delaycompress
+    missingok
+    notifempty
+    copytruncate
+}}
+ROTATE
 
 cat > /opt/aws/amazon-cloudwatch-agent/etc/booking.json <<'AGENT'
 {agent_config}
@@ -527,13 +551,14 @@ Group=booking
 WorkingDirectory=/opt/booking
 Environment=SERVER_PORT={settings.app_port} AWS_REGION={region} BOOKING_STAGE={name}
 ExecStart=/usr/bin/java -jar /opt/booking/booking-app.jar --server.port={settings.app_port}
+UMask=0027
 StandardOutput=append:{APP_LOG_FILE}
 StandardError=append:{APP_LOG_FILE}
 Restart=always
 RestartSec=5
 NoNewPrivileges=true
 ProtectSystem=strict
-ReadWritePaths=/opt/booking /var/log/booking
+ReadWritePaths=/opt/booking {APP_LOG_DIR}
 PrivateTmp=true
 
 [Install]

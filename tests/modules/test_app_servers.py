@@ -177,6 +177,15 @@ def test_user_data_ships_the_app_log_to_the_app_log_group(stage_stack):
     assert collected["file_path"] in script and "amazon-cloudwatch-agent-ctl -a fetch-config" in script
 
 
+def test_the_service_keeps_its_systemd_hardening(stage_stack):
+    unit = re.search(r"<<'UNIT'\n(.*?)\nUNIT\n", user_data(stage_stack), re.S).group(1)
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
+    assert settings["User"] == "booking" and settings["NoNewPrivileges"] == "true"
+    assert settings["ProtectSystem"] == "strict" and settings["PrivateTmp"] == "true"
+    assert settings["ReadWritePaths"].split() == ["/opt/booking", "/var/log/booking"]
+    assert settings["UMask"] == "0027"  # what the service creates is not world-readable
+
+
 def test_user_data_holds_no_secret(stage_stack):
     commands = "\n".join(line for line in user_data(stage_stack).splitlines() if not line.startswith("#"))
     assert not re.search(r"(?i)password|secret|token\s*=|AKIA[0-9A-Z]{16}|BEGIN (RSA|OPENSSH) PRIVATE", commands)

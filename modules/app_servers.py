@@ -13,6 +13,8 @@
   by ``cwagent`` (setgid, so is every file in it, whoever creates it) and the log is rotated in
   place (``copytruncate``: systemd opened it once for the service). It holds no secret: the app
   reads those at runtime with its role.
+- A metric filter on the app log group counts its ERROR/FATAL lines (``error_metric_namespace`` /
+  ``error_metric_name``, alarmed on by the monitoring tier).
 - Auto Scaling group over the private-app subnets, registered with the ALB target group, ELB
   health checks with a grace period, rolling instance refresh (launch new before terminating old)
   when the launch template changes; ``desired_capacity`` is ignored after creation so an apply
@@ -44,6 +46,10 @@ from cdktf_cdktf_provider_aws.autoscaling_policy import (
     AutoscalingPolicy,
     AutoscalingPolicyTargetTrackingConfiguration,
     AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
 )
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
@@ -99,6 +105,10 @@ APP_LOG_DIR = "/var/log/booking"
 APP_LOG_FILE = f"{APP_LOG_DIR}/app.log"
 #: The user the CloudWatch agent runs as (``run_as_user``); the agent's RPM creates it.
 AGENT_USER = "cwagent"
+#: The app log lines counted as errors (CloudWatch Logs filter pattern): Spring Boot's Logback writes
+#: the level as a word (ERROR, also inside JSON logs), Log4j 2 has FATAL above it. A stack trace's
+#: lines are events of their own without the level, so one logged error counts once.
+APP_ERROR_PATTERN = "?ERROR ?FATAL"
 
 
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -233,6 +243,23 @@ class AppServerFleet(Tier[AppServerSettings]):
         #: The application's log group (the CloudWatch agent ships the service log here).
         self.log_group_name: str = f"/digital-booking/{name}/app"
         self.log_group = log_group(self, "log-group", context, self.log_group_name, settings.log_retention_days)
+        #: The metric counting the app's error log lines (the monitoring tier alarms on it).
+        self.error_metric_namespace: str = f"{name}/app"
+        self.error_metric_name: str = "ErrorLogEvents"
+        CloudwatchLogMetricFilter(
+            self,
+            "error-metric-filter",
+            name=f"{name}-app-errors",
+            log_group_name=self.log_group.name,
+            pattern=APP_ERROR_PATTERN,
+            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                namespace=self.error_metric_namespace,
+                name=self.error_metric_name,
+                value="1",
+                default_value="0",
+                unit="Count",
+            ),
+        )
 
         self.role = service_role(
             self,

@@ -15,6 +15,7 @@ from modules.app_servers import AL2023_AMI_PARAMETERS, AppServerFleet, AppServer
 from modules.load_balancer import LoadBalancerSettings, PublicLoadBalancer
 from tests.constructs import network_for, synth_construct
 from tests.tf_json import SynthesizedStack, refers_to
+from tools.log_filter import matches
 
 ARTIFACTS = AppServerSettings(artifact_bucket="digital-booking-artifacts-test")
 
@@ -189,6 +190,66 @@ def test_the_service_keeps_its_systemd_hardening(stage_stack):
 def test_user_data_holds_no_secret(stage_stack):
     commands = "\n".join(line for line in user_data(stage_stack).splitlines() if not line.startswith("#"))
     assert not re.search(r"(?i)password|secret|token\s*=|AKIA[0-9A-Z]{16}|BEGIN (RSA|OPENSSH) PRIVATE", commands)
+
+
+# --- application errors -------------------------------------------------------------------------
+
+#: Lines the booking app (Spring Boot: Logback by default, Log4j 2 possible) writes for an error.
+ERROR_LINES = (
+    "2025-05-01T12:00:00.123Z ERROR 4242 --- [booking] [nio-8080-exec-3] c.d.b.c.CheckoutController"
+    " : Payment declined for booking 1187",
+    # Spring Boot 2's layout
+    "2025-05-01 12:00:00.123 ERROR 4242 --- [nio-8080-exec-3] o.a.c.c.C.[.[.[/].[dispatcherServlet]"
+    " : Servlet.service() threw exception",
+    # structured (ECS JSON) logging
+    '{"@timestamp":"2025-05-01T12:00:00.123Z","log.level":"ERROR","message":"Payment declined"}',
+    # Log4j 2
+    "2025-05-01 12:00:00,123 FATAL [main] c.d.b.BookingApplication - Cannot start: port 8080 in use",
+)
+#: Lines that are not errors, some of them close.
+OTHER_LINES = (
+    "2025-05-01T12:00:00.123Z  INFO 4242 --- [booking] [main] c.d.b.BookingApplication"
+    " : Started BookingApplication in 6.1 seconds",
+    "2025-05-01T12:00:00.123Z  WARN 4242 --- [booking] [main] o.h.e.j.e.i.JdbcEnvironmentInitiator"
+    " : HHH000342: Could not obtain connection to query metadata",
+    "2025-05-01T12:00:00.123Z DEBUG 4242 --- [booking] [main] o.s.w.s.DispatcherServlet : Completed 200 OK",
+    "2025-05-01T12:00:00.123Z  INFO 4242 --- [booking] [main] o.s.b.w.s.ErrorPageFilter : 0 errors, error page ready",
+    '{"@timestamp":"2025-05-01T12:00:00.123Z","log.level":"INFO","message":"ERRORS_TOTAL metric registered"}',
+    # the lines of a stack trace are log events of their own (no multi-line grouping in the agent config)
+    "java.lang.IllegalStateException: payment gateway timed out",
+    "\tat com.digitalbooking.checkout.PaymentClient.charge(PaymentClient.java:88)",
+)
+
+
+def app_error_filter(stack):
+    (metric_filter,) = stack.resources("aws_cloudwatch_log_metric_filter").values()
+    return metric_filter
+
+
+def test_error_metric_filter_counts_error_and_fatal_lines_only(stage_stack):
+    """The filter pattern, evaluated per tools/log_filter.py as the AWS page "Filter pattern syntax for
+    metric filters, subscription filters, filter log events, and Live Tail" defines unstructured terms
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html): counts each
+    error line the app writes, and none of the others (case-sensitive: 'errors' is no ERROR)."""
+    pattern = app_error_filter(stage_stack)["pattern"]
+    assert [line for line in ERROR_LINES if not matches(pattern, line)] == []
+    assert [line for line in OTHER_LINES if matches(pattern, line)] == []
+
+
+def test_error_metric_filter_reads_the_app_log_group_and_counts_one_per_line(stage_stack):
+    """AWS page "Creating metrics from log events using filters" (MonitoringLogData.html): the default
+    value is "reported ... during a period when logs are ingested but no matching logs are found. By
+    setting this to 0, you ensure that data is reported during every such period"."""
+    metric_filter = app_error_filter(stage_stack)
+    (app_group,) = [
+        n for n, g in stage_stack.resources("aws_cloudwatch_log_group").items() if g["name"].endswith("/app")
+    ]
+    assert refers_to(metric_filter["log_group_name"], "aws_cloudwatch_log_group", app_group)
+    transformation = metric_filter["metric_transformation"]
+    assert transformation["value"] == "1" and transformation["unit"] == "Count"
+    assert transformation["default_value"] == "0"
+    assert transformation["namespace"] == f"{stage_stack.name}/app"
+    assert not transformation["namespace"].startswith("AWS/")  # reserved for AWS services
 
 
 # --- instance role ----------------------------------------------------------------------------
@@ -378,8 +439,15 @@ def test_construct_exposes_the_contract_attributes():
         "instance_role_name",
         "instance_role_arn",
         "log_group_name",
+        "error_metric_namespace",
+        "error_metric_name",
     ):
         assert isinstance(getattr(fleet, attribute), str), attribute
+    transformation = app_error_filter(stack)["metric_transformation"]
+    assert (transformation["namespace"], transformation["name"]) == (
+        fleet.error_metric_namespace,
+        fleet.error_metric_name,
+    )
     (group,) = [g for g in stack.resources("aws_cloudwatch_log_group").values() if g["name"].endswith("/app")]
     assert group["kms_key_id"] == "arn:aws:kms:eu-west-1:123456789012:key/x"
 

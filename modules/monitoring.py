@@ -97,6 +97,10 @@ class MonitoringSettings:
     )
     #: App servers: average CPU %.
     app_cpu_percent: float = setting(80.0, allowed="average app-server CPU % that alarms, 1 to 100")
+    #: App: ERROR/FATAL lines in the application's log per period above which it fires (0: any).
+    app_errors: int = setting(
+        10, allowed=("application ERROR/FATAL log lines per period above which it alarms, 0 (any) to 1000000")
+    )
     #: Database (every instance): CPU %, free storage (GiB), connections, freeable memory (MiB).
     db_cpu_percent: float = setting(80.0, allowed="database CPU % that alarms, 1 to 100")
     db_free_storage_gib: float = setting(5.0, allowed="free database storage (GiB) below which it alarms, 0.5 to 10000")
@@ -140,6 +144,7 @@ class MonitoringSettings:
             "unhealthy_hosts": (1, 100),
             "waf_blocked_requests": (1, 10_000_000),
             "app_cpu_percent": (1, 100),
+            "app_errors": (0, 1_000_000),
             "db_cpu_percent": (1, 100),
             "db_free_storage_gib": (0.5, 10_000),
             "db_connections": (1, 100_000),
@@ -336,6 +341,13 @@ class MonitoredFleet(Protocol):
     @property
     def min_size(self) -> int: ...
 
+    #: The metric counting the application's error log lines (a metric filter on its log group).
+    @property
+    def error_metric_namespace(self) -> str: ...
+
+    @property
+    def error_metric_name(self) -> str: ...
+
 
 class MonitoredDatabase(Protocol):
     @property
@@ -471,6 +483,7 @@ class PlatformAlarms(Construct):
                 "GreaterThanThreshold",
                 t.app_cpu_percent,
             )
+            self._app_error_alarm(app_servers)
             self._widget(
                 "App servers: CPU and network",
                 [
@@ -700,6 +713,20 @@ class PlatformAlarms(Construct):
                     for metric in ("HealthyHostCount", "UnHealthyHostCount")
                 ],
             )
+
+    def _app_error_alarm(self, fleet: MonitoredFleet) -> None:
+        self._alarm(
+            "app",
+            "app-errors",
+            "The application is logging errors (ERROR or FATAL lines in its log)",
+            fleet.error_metric_namespace,
+            fleet.error_metric_name,
+            {},
+            "Sum",
+            "GreaterThanThreshold",
+            self.settings.app_errors,
+            missing="notBreaching",
+        )
 
     def _database_alarms(self, label: str, identifier: str, is_replica: bool) -> None:
         t = self.settings

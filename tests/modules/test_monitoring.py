@@ -233,11 +233,26 @@ def test_fewer_healthy_hosts_than_the_fleet_minimum_alarms(stage_stack):
 
 
 def test_app_cpu_alarm_watches_the_auto_scaling_group(stage_stack):
-    [cpu] = alarms_of_tier(stage_stack, "app")
+    [cpu] = [a for a in alarms_of_tier(stage_stack, "app") if a["metric_name"] == "CPUUtilization"]
     [(asg_name, _)] = stage_stack.resources("aws_autoscaling_group").items()
     assert cpu["metric_name"] == "CPUUtilization"
     assert refers_to(cpu["dimensions"]["AutoScalingGroupName"], "aws_autoscaling_group", asg_name)
     assert cpu["threshold"] == load_stage(stage_stack.stage).monitoring.app_cpu_percent
+
+
+def test_app_error_alarm_counts_what_the_app_log_metric_filter_counts(stage_stack):
+    """The alarm reads the metric the metric filter publishes: same namespace and name, no dimensions
+    (the filter publishes none), Sum per period. AWS page "Creating metrics from log events using
+    filters" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MonitoringLogData.html): "If no
+    logs are ingested during a one-minute period, then no value is reported": missing is not trouble."""
+    [errors] = [a for a in alarms_of_tier(stage_stack, "app") if a["metric_name"] != "CPUUtilization"]
+    [metric_filter] = stage_stack.resources("aws_cloudwatch_log_metric_filter").values()
+    published = metric_filter["metric_transformation"]
+    assert (errors["namespace"], errors["metric_name"]) == (published["namespace"], published["name"])
+    assert not errors.get("dimensions") and "dimensions" not in published
+    assert errors["statistic"] == "Sum" and errors["treat_missing_data"] == "notBreaching"
+    assert errors["comparison_operator"] == "GreaterThanThreshold"
+    assert errors["threshold"] == load_stage(stage_stack.stage).monitoring.app_errors
 
 
 def test_security_alarms_watch_4xx_surges_and_waf_blocks(stage_stack):
@@ -411,6 +426,17 @@ def test_a_single_cache_node_gets_no_replication_lag_alarm():
     single = SimpleNamespace(replication_group_id="t-cache", member_cluster_ids=["t-cache-001"])
     found = synth_alarms(cache=single)["aws_cloudwatch_metric_alarm"].values()
     assert "ReplicationLag" not in {a["metric_name"] for a in found} and len(found) == 3
+
+
+def test_the_fleet_gets_a_cpu_and_an_error_alarm_from_what_it_exposes():
+    fleet = SimpleNamespace(autoscaling_group_name="t-app", error_metric_namespace="t/app", error_metric_name="Errs")
+    found = synth_alarms(app_servers=fleet)["aws_cloudwatch_metric_alarm"].values()
+    assert sorted((a["namespace"], a["metric_name"]) for a in found) == [
+        ("AWS/EC2", "CPUUtilization"),
+        ("t/app", "Errs"),
+    ]
+    [errors] = [a for a in found if a["namespace"] == "t/app"]
+    assert errors["threshold"] == MonitoringSettings().app_errors
 
 
 def test_absent_tiers_get_no_alarms():

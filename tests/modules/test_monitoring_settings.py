@@ -34,6 +34,7 @@ def test_duplicate_alarm_email_is_rejected():
         ("db_free_storage_gib", 0.1, "0.5 to 10000"),
         ("target_response_time_seconds", 0.0, "0.05 to 60"),
         ("nat_port_allocation_errors", -1, "0 to 100000"),
+        ("app_errors", -1, "0 to 1000000"),
         ("evaluation_periods", 0, "1 to 24"),
         ("unhealthy_hosts", 0, "1 to 100"),
     ],

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.elasticache_parameter_group import (
     ElasticacheParameterGroup,
     ElasticacheParameterGroupParameter,
@@ -41,6 +42,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from modules.kit import (
+    FINAL_SNAPSHOT_ATTRIBUTE,
     Connectable,
     Grantee,
     StageContext,
@@ -49,6 +51,7 @@ from modules.kit import (
     customer_managed_key,
     decrypt_parameters_statement,
     deny_insecure_transport,
+    final_snapshot_name,
     log_group,
     open_port,
     policy_document,
@@ -236,7 +239,7 @@ class BookingCache(Tier[CacheSettings]):
             snapshot_retention_limit=settings.snapshot_retention_days,
             snapshot_window=settings.snapshot_window if keeps_snapshots else None,
             # A stage that keeps snapshots (prod, staging) also keeps a last one when the group is deleted.
-            final_snapshot_identifier=f"{group_id}-final" if keeps_snapshots else None,
+            final_snapshot_identifier=final_snapshot_name(group_id) if keeps_snapshots else None,
             maintenance_window=settings.maintenance_window,
             notification_topic_arn=self.event_topic.arn,
             log_delivery_configuration=[
@@ -249,6 +252,7 @@ class BookingCache(Tier[CacheSettings]):
             ],
             apply_immediately=False,
             tags=context.resource_tags,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=[FINAL_SNAPSHOT_ATTRIBUTE]),
         )
 
         #: What the monitoring tier and the outputs need. Member ids follow ElastiCache's naming.

@@ -46,6 +46,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from modules.kit import (
+    FINAL_SNAPSHOT_ATTRIBUTE,
     Connectable,
     Grantee,
     StageContext,
@@ -53,6 +54,7 @@ from modules.kit import (
     connection_parameters,
     customer_managed_key,
     decrypt_parameters_statement,
+    final_snapshot_name,
     log_group,
     open_port,
     policy_document,
@@ -462,10 +464,12 @@ class BookingDatabase(Tier[DatabaseSettings]):
             backup_window=settings.backup_window,
             delete_automated_backups=False,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            final_snapshot_identifier=final_snapshot_name(identifier),
             allow_major_version_upgrade=False,
             depends_on=self.log_groups,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=settings.deletion_protection),
+            lifecycle=TerraformResourceLifecycle(
+                prevent_destroy=settings.deletion_protection, ignore_changes=[FINAL_SNAPSHOT_ATTRIBUTE]
+            ),
             **common,
         )
 

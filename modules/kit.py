@@ -14,6 +14,7 @@
   port between two groups (what the tiers' ``allow_from`` / ``register_with`` write).
 - :func:`lock_down_bucket`, :func:`encrypt_bucket`, :func:`expire_logs`: the baseline of every
   bucket, and the lifecycle of a log bucket.
+- :func:`final_snapshot_name`: a final-snapshot name of its own for each lifetime of a data store.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -410,3 +411,19 @@ def expire_logs(scope: Construct, id_: str, bucket_id: str, days: int, cleanup_d
             )
         ],
     )
+
+
+#: The attribute a resource using :func:`final_snapshot_name` must ignore changes to.
+FINAL_SNAPSHOT_ATTRIBUTE = "final_snapshot_identifier"
+
+
+def final_snapshot_name(prefix: str) -> str:
+    """``<prefix>-final-<UTC time of creation, YYYYMMDDhhmmss>``, for ``final_snapshot_identifier``.
+
+    A fixed name makes the second delete of a re-created stage fail: the first delete's snapshot
+    holds it (RDS ``DBSnapshotAlreadyExists``). ``timestamp()`` is the time of each apply, so the
+    resource lists :data:`FINAL_SNAPSHOT_ATTRIBUTE` in ``lifecycle.ignore_changes``: the name is
+    fixed when the resource is created, and later plans stay empty. Letters, digits and single
+    hyphens, as RDS and ElastiCache snapshot names require.
+    """
+    return f"{prefix}-final-{Fn.formatdate('YYYYMMDDhhmmss', Fn.timestamp())}"

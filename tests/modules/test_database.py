@@ -113,7 +113,7 @@ def test_backups_snapshots_and_windows(stage_stack):
     db, config = primary(stage_stack), load_stage(stage_stack.stage).database
     assert db["backup_retention_period"] == config.backup_retention_days
     assert db["backup_window"] and db["maintenance_window"] and db["copy_tags_to_snapshot"] is True
-    assert db["skip_final_snapshot"] is False and db["final_snapshot_identifier"].endswith("-final")
+    assert db["skip_final_snapshot"] is False and db["final_snapshot_identifier"].startswith(db["identifier"])
 
 
 def test_prod_is_multi_az_protected_and_keeps_backups_a_week(prod):

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -118,6 +118,17 @@ class StageContext:
         return {"Name": name, **self.tags}
 
 
+@dataclass(frozen=True)
+class SecondRegion:
+    """Another region of the stage and the AWS provider aliased to it: the disaster-recovery region
+    (copies of the data live there) or the edge region (us-east-1, where CloudFront is configured)."""
+
+    #: The region's name, e.g. ``eu-central-1``.
+    name: str
+    #: The stack's AWS provider for that region.
+    provider: TerraformProvider
+
+
 S = TypeVar("S", bound=Settings)
 
 
@@ -193,9 +204,11 @@ def customer_managed_key(
     alias: str | None = None,
     tags: Mapping[str, str] = NO_TAGS,
     lifecycle: TerraformResourceLifecycle | None = None,
+    provider: TerraformProvider | None = None,
 ) -> KmsKey:
     """A rotating customer-managed key; its policy lets the account administer it through IAM
-    (without that statement a key becomes unmanageable), then grants ``statements``."""
+    (without that statement a key becomes unmanageable), then grants ``statements``. ``provider``:
+    another region's provider (a key is regional: a copy in a second region needs a key there)."""
     administers = {
         "Sid": "AccountAdministersKey",
         "Effect": "Allow",
@@ -212,9 +225,10 @@ def customer_managed_key(
         tags=dict(tags),
         policy=policy_document(administers, *statements),
         lifecycle=lifecycle,
+        provider=provider,
     )
     if alias is not None:
-        KmsAlias(scope, f"{id_}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
+        KmsAlias(scope, f"{id_}-alias", name=f"alias/{alias}", target_key_id=key.key_id, provider=provider)
     return key
 
 
@@ -290,12 +304,19 @@ def decrypt_parameters_statement(context: StageContext, key_arn: str) -> Stateme
 
 
 def lock_down_bucket(
-    scope: Construct, prefix: str, bucket_id: str, *, object_ownership: str = "BucketOwnerEnforced"
-) -> None:
-    """All four public-access flags, the given object ownership (ACLs off by default), versioning on.
+    scope: Construct,
+    prefix: str,
+    bucket_id: str,
+    *,
+    object_ownership: str = "BucketOwnerEnforced",
+    provider: TerraformProvider | None = None,
+) -> S3BucketVersioningA:
+    """All four public-access flags, the given object ownership (ACLs off by default), versioning on;
+    returns the versioning (what replication must wait for).
 
     The resources get ids ``<prefix>-public-access-block``, ``-ownership`` and ``-versioning`` in
-    ``scope``, so each tier keeps its own Terraform addresses."""
+    ``scope``, so each tier keeps its own Terraform addresses. ``provider``: the bucket's region's
+    provider when it is not the stack's default one."""
     S3BucketPublicAccessBlock(
         scope,
         f"{prefix}-public-access-block",
@@ -304,22 +325,32 @@ def lock_down_bucket(
         block_public_policy=True,
         ignore_public_acls=True,
         restrict_public_buckets=True,
+        provider=provider,
     )
     S3BucketOwnershipControls(
         scope,
         f"{prefix}-ownership",
         bucket=bucket_id,
         rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
+        provider=provider,
     )
-    S3BucketVersioningA(
+    return S3BucketVersioningA(
         scope,
         f"{prefix}-versioning",
         bucket=bucket_id,
         versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        provider=provider,
     )
 
 
-def encrypt_bucket(scope: Construct, prefix: str, bucket_id: str, kms_key_arn: str | None = None) -> None:
+def encrypt_bucket(
+    scope: Construct,
+    prefix: str,
+    bucket_id: str,
+    kms_key_arn: str | None = None,
+    *,
+    provider: TerraformProvider | None = None,
+) -> None:
     """SSE-KMS with a bucket key when a key is given; SSE-S3 otherwise (all that ALB log delivery can write)."""
     if kms_key_arn is None:
         default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
@@ -333,7 +364,9 @@ def encrypt_bucket(scope: Construct, prefix: str, bucket_id: str, kms_key_arn: s
         rule = S3BucketServerSideEncryptionConfigurationRuleA(
             bucket_key_enabled=True, apply_server_side_encryption_by_default=default
         )
-    S3BucketServerSideEncryptionConfigurationA(scope, f"{prefix}-encryption", bucket=bucket_id, rule=[rule])
+    S3BucketServerSideEncryptionConfigurationA(
+        scope, f"{prefix}-encryption", bucket=bucket_id, rule=[rule], provider=provider
+    )
 
 
 def tier_security_group(
@@ -389,13 +422,22 @@ def open_port(
     )
 
 
-def expire_logs(scope: Construct, id_: str, bucket_id: str, days: int, cleanup_days: int) -> None:
+def expire_logs(
+    scope: Construct,
+    id_: str,
+    bucket_id: str,
+    days: int,
+    cleanup_days: int,
+    *,
+    provider: TerraformProvider | None = None,
+) -> None:
     """A log bucket's lifecycle: objects expire after ``days``; old versions and unfinished uploads
     are cleaned up after ``cleanup_days``."""
     S3BucketLifecycleConfiguration(
         scope,
         id_,
         bucket=bucket_id,
+        provider=provider,
         rule=[
             S3BucketLifecycleConfigurationRule(
                 id="expire-access-logs",

@@ -24,6 +24,7 @@ from environments.accounts import AccountConfig, accounts_path, check_stage_acco
 from environments.production import check_production
 from environments.schema import StageConfigError, StageSection, StateSection, build_section, raise_if_any
 from modules.app_servers import AppServerSettings
+from modules.backup import BackupSettings
 from modules.cache import CacheSettings
 from modules.database import DatabaseSettings
 from modules.load_balancer import LoadBalancerSettings
@@ -47,6 +48,7 @@ SECTIONS: dict[str, type] = {
     "cache": CacheSettings,
     "static_assets": StaticAssetsSettings,
     "monitoring": MonitoringSettings,
+    "backup": BackupSettings,
 }
 
 
@@ -65,6 +67,7 @@ class StageConfig:
     cache: CacheSettings
     static_assets: StaticAssetsSettings
     monitoring: MonitoringSettings
+    backup: BackupSettings
     #: The account ``[stage] account`` names (None: the stage names none, allowed outside production).
     account: AccountConfig | None = None
 
@@ -122,9 +125,33 @@ def parse_stage(
     stage = sections["stage"]
     account = check_stage_account(stage.account, stage.production, region, accounts, problems)
     config = StageConfig(name=name, source=source, account=account, **sections)
+    check_across_sections(config, problems)
     check_production(config, problems)
     raise_if_any(problems)
     return config
+
+
+def check_across_sections(config: StageConfig, problems: Problems) -> None:
+    """What AWS refuses about two sections together (each section's own limits are its tier's)."""
+    backup = config.backup
+    if backup.replicate_database_backups and config.stage.dr_region is None:
+        problems.add(
+            "backup.replicate_database_backups",
+            True,
+            "there is no disaster-recovery region to replicate to",
+            "false, or set [stage] dr_region",
+        )
+    low, high = backup.vault_lock_min_retention_days, backup.vault_lock_max_retention_days
+    days = config.database.backup_retention_days
+    if backup.locked and backup.continuous_backup and not low <= days <= high:
+        # The database's continuous backup keeps its recovery point this long; the lock fails such jobs.
+        problems.add(
+            "database.backup_retention_days",
+            days,
+            f"outside the backup vault lock's retention range ({low} to {high} days): every continuous backup"
+            " job of the database would fail",
+            f"{low} to {min(high, 35)}",
+        )
 
 
 def load_accounts(directory: Path = ENVIRONMENTS_DIR) -> dict[str, AccountConfig]:

@@ -3,7 +3,7 @@
 Each row names the field an error points at, the condition every production stage file must
 meet, why, and what is allowed. The tiers' own settings checks (``modules/``) hold for every
 stage; these rows add what only production needs: surviving an AZ's loss, HTTPS and a WAF in
-front, backups and protection against deletion, someone to hear the alarms.
+front, backups and protection against deletion, copies outside the region, someone to hear the alarms.
 """
 
 from __future__ import annotations
@@ -122,6 +122,48 @@ PRODUCTION_RULES: tuple[ProductionRule, ...] = (
         lambda c: c.static_assets.cloudfront_enabled,
         "a production stage serves its assets through CloudFront",
         "true in a production stage",
+    ),
+    ProductionRule(
+        "static_assets.domain_name",
+        lambda c: c.static_assets.custom_certificate,
+        "a production CDN must serve on its own domain: the *.cloudfront.net certificate is fixed at TLSv1",
+        "domain_name + hosted_zone_name (or certificate_arn + aliases) in a production stage",
+    ),
+    ProductionRule(
+        "static_assets.waf_enabled",
+        lambda c: c.static_assets.waf_enabled,
+        "a production CDN must sit behind the WAF",
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "stage.dr_region",
+        lambda c: c.stage.dr_region is not None,
+        "a production stage must keep a copy of its data outside its region",
+        "a second AWS region in a production stage, e.g. 'eu-central-1'",
+    ),
+    ProductionRule(
+        "backup.vault_lock",
+        lambda c: c.backup.vault_lock == "compliance",
+        "production backups must survive a compromised account: only a compliance lock cannot be removed",
+        "'compliance' in a production stage",
+    ),
+    ProductionRule(
+        "backup.continuous_backup",
+        lambda c: c.backup.continuous_backup,
+        NOT_ALLOWED,
+        "true in a production stage (point-in-time restore through AWS Backup)",
+    ),
+    ProductionRule(
+        "backup.restore_testing",
+        lambda c: c.backup.restore_testing,
+        "an untested backup is not a backup",
+        "true in a production stage",
+    ),
+    ProductionRule(
+        "backup.replicate_database_backups",
+        lambda c: c.backup.replicate_database_backups,
+        NOT_ALLOWED,
+        "true in a production stage (point-in-time restore in the DR region)",
     ),
     ProductionRule(
         "monitoring.alarm_emails",

@@ -137,10 +137,25 @@ class StageSection:
         None,
         allowed="the name of an account in environments/_accounts.toml, e.g. 'nonprod' (required in production)",
     )
+    #: The disaster-recovery region: copies of the stage's data (backups, media, database logs) live there.
+    dr_region: str | None = setting(
+        None,
+        allowed=(
+            "an AWS region other than region, e.g. 'eu-central-1', where the stage's backups, media replica and"
+            " database backup replication live (required in production; unset: no copy outside the region)"
+        ),
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not REGION.match(self.region):
             problems.add("region", self.region, "not a region name", "an AWS region name such as 'eu-west-1'")
+        if self.dr_region is not None and (not REGION.match(self.dr_region) or self.dr_region == self.region):
+            problems.add(
+                "dr_region",
+                self.dr_region,
+                "not a second region (a copy in the same region does not survive its outage)",
+                f"an AWS region name other than {self.region!r}, e.g. 'eu-central-1'",
+            )
         for name in ("owner", "cost_centre"):
             if not getattr(self, name).strip():
                 problems.add(name, getattr(self, name), "empty", "a non-empty string")

@@ -511,6 +511,10 @@ class BookingDatabase(Tier[DatabaseSettings]):
 
         #: What the monitoring tier and the outputs need.
         self.instance_identifier: str = self.primary.identifier
+        #: What the backup tier needs: the primary, its automated-backup retention, where a restore goes.
+        self.instance_arn: str = self.primary.arn
+        self.backup_retention_days: int = settings.backup_retention_days
+        self.subnet_group_name: str = subnet_group.name
         self.replica_identifiers: list[str] = [r.identifier for r in self.replicas]
         self.endpoint_address: str = self.primary.address
         self.reader_endpoint_addresses: list[str] = [r.address for r in self.replicas]

@@ -36,12 +36,14 @@ from modules.kit import AwsAccount, StageContext, customer_managed_key, deny_ins
 from modules.settings import SectionProblems, check_range, setting
 
 #: The AWS services that publish to the (KMS-encrypted) alarm topic, and the resources they publish
-#: for: CloudWatch alarms and RDS event subscriptions. Both may use a customer-managed key
-#: (SNS guide, "Enable compatibility between event sources from AWS services and encrypted topics");
-#: ElastiCache may not (its events have a topic of their own, see modules/cache.py).
+#: for: CloudWatch alarms, RDS event subscriptions and EventBridge rules (AWS Backup's failed jobs).
+#: All may use a customer-managed key (SNS guide, "Enable compatibility between event sources from AWS
+#: services and encrypted topics"); ElastiCache may not (its events have a topic of their own, see
+#: modules/cache.py).
 PUBLISHERS = {  # statement name: (service principal, ARN service, ARN resource)
     "CloudWatchAlarms": ("cloudwatch.amazonaws.com", "cloudwatch", "alarm:*"),
     "RdsEvents": ("events.rds.amazonaws.com", "rds", "*"),
+    "EventBridgeRules": ("events.amazonaws.com", "events", "rule/*"),
 }
 # Deliberately plain: one '@', a dotted domain with a 2+ letter TLD, no spaces or quotes.
 EMAIL = re.compile(

@@ -9,10 +9,11 @@ from constructs import Construct
 from environments import StageConfig
 from environments.schema import StateSection
 from modules.app_servers import AppServerFleet
+from modules.backup import StageBackups
 from modules.cache import BookingCache
 from modules.cis_alarms import CisDashboardRow
 from modules.database import BookingDatabase
-from modules.kit import AwsAccount, StageContext
+from modules.kit import AwsAccount, SecondRegion, StageContext
 from modules.load_balancer import PublicLoadBalancer
 from modules.monitoring import PlatformAlarms, StageAlerting
 from modules.network import Network
@@ -50,13 +51,25 @@ class StageStack(TerraformStack):
         s3_backend(self, state, state_key(config.name), config.state)
         region = config.stage.region
         tags = [AwsProviderDefaultTags(tags=default_tags(config))]
-        # The wrong-account guard: both providers refuse to plan or apply with credentials of any
+        # The wrong-account guard: every provider refuses to plan or apply with credentials of any
         # account but the stage's own (a prod configuration with dev credentials, or the reverse).
         allowed = [config.account.id] if config.account is not None else None
         AwsProvider(self, "aws", region=region, allowed_account_ids=allowed, default_tags=tags)
         # CloudFront's region: its log delivery (and certificates, web ACLs) are configured there.
         edge = AwsProvider(
             self, "aws-edge", alias="edge", region=EDGE_REGION, allowed_account_ids=allowed, default_tags=tags
+        )
+        # The disaster-recovery region: the copies of the stage's data that survive its region's loss.
+        dr_region = config.stage.dr_region
+        dr = (
+            SecondRegion(
+                dr_region,
+                AwsProvider(
+                    self, "aws-dr", alias="dr", region=dr_region, allowed_account_ids=allowed, default_tags=tags
+                ),
+            )
+            if dr_region is not None
+            else None
         )
         account = AwsAccount(self)
 
@@ -104,9 +117,22 @@ class StageStack(TerraformStack):
 
         # The listings' media: a private bucket behind CloudFront; the app servers may only write uploads.
         self.static_assets = StaticAssets(
-            self, "static-assets", config.static_assets, stage, edge=edge, protect_from_deletion=config.production
+            self,
+            "static-assets",
+            config.static_assets,
+            stage,
+            edge=edge,
+            dr=dr,
+            protect_from_deletion=config.production,
         )
         self.static_assets.grant_uploads(self.app_servers.role)
+
+        # The data's second line: AWS Backup of the database and the media, copied to the DR region.
+        self.backups = StageBackups(
+            self, "backup", config.backup, stage, dr=dr, protect_from_deletion=config.production
+        )
+        self.backups.protect_database(self.database)
+        self.backups.protect_bucket(self.static_assets)
 
         # Alarms and dashboard last: they read what the tiers above expose.
         self.alarms = PlatformAlarms(
@@ -182,6 +208,26 @@ class StageStack(TerraformStack):
                 "assets_domain_name",
                 value=self.static_assets.distribution_domain_name,
                 description="CloudFront domain serving the static assets",
+            )
+        if self.static_assets.assets_url is not None:
+            TerraformOutput(
+                self,
+                "assets_url",
+                value=self.static_assets.assets_url,
+                description="The assets' own domain (alias records to the distribution)",
+            )
+        TerraformOutput(
+            self,
+            "backup_vault_name",
+            value=self.backups.vault_name,
+            description="AWS Backup vault of the stage (recovery points of the database and the assets)",
+        )
+        if self.backups.dr_vault_name is not None:
+            TerraformOutput(
+                self,
+                "dr_backup_vault_name",
+                value=self.backups.dr_vault_name,
+                description="AWS Backup vault in the disaster-recovery region (copies of every recovery point)",
             )
         TerraformOutput(
             self,

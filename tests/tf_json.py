@@ -22,9 +22,10 @@ class SynthesizedStack:
         """Every resource of a type, by its Terraform name (``{}`` if none)."""
         return self.json.get("resource", {}).get(resource_type, {})
 
-    def only(self, resource_type: str) -> dict[str, Any]:
-        """The single resource of a type (fails the test if there are 0 or several)."""
-        found = self.resources(resource_type)
+    def only(self, resource_type: str, within: str | None = None) -> dict[str, Any]:
+        """The single resource of a type (fails the test if there are 0 or several); ``within``: only those
+        of one tier (its construct id, e.g. ``load-balancer``)."""
+        found = {n: r for n, r in self.resources(resource_type).items() if within is None or n.startswith(f"{within}_")}
         assert len(found) == 1, f"{self.name}: expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.values()))
 

@@ -136,3 +136,36 @@ def test_prod_without_the_database_audit_log_is_rejected():
     assert "database.audit_log = False: not allowed in production; allowed: true in a production stage" in rejection(
         "prod", "database", audit_log=False
     )
+
+
+def test_prod_without_a_dr_region_is_rejected():
+    message = rejection("prod", "stage", dr_region=None)
+    assert "environments/prod.toml: stage.dr_region = None: a production stage must keep a copy of its data" in message
+
+
+def test_prod_with_a_removable_vault_lock_is_rejected():
+    """Only compliance mode survives a compromised account (AWS Backup Vault Lock: governance-mode locks
+    "can have the lock removed by users with sufficient IAM permissions")."""
+    for mode in ("governance", "none"):
+        message = rejection("prod", "backup", vault_lock=mode)
+        assert f"backup.vault_lock = '{mode}': production backups must survive a compromised account" in message
+
+
+def test_prod_without_continuous_backup_restore_tests_or_database_replication_is_rejected():
+    message = rejection(
+        "prod", "backup", continuous_backup=False, restore_testing=False, replicate_database_backups=False
+    )
+    assert "backup.continuous_backup = False: not allowed in production" in message
+    assert "backup.restore_testing = False: an untested backup is not a backup" in message
+    assert "backup.replicate_database_backups = False: not allowed in production" in message
+
+
+def test_prod_cdn_without_its_own_domain_or_waf_is_rejected():
+    message = rejection("prod", "static_assets", domain_name=None, hosted_zone_name=None, waf_enabled=False)
+    assert "static_assets.domain_name = None: a production CDN must serve on its own domain" in message
+    assert "static_assets.waf_enabled = False: a production CDN must sit behind the WAF" in message
+
+
+def test_non_production_stages_may_go_without_copies_and_locks():
+    dev = load_stage("dev")
+    assert dev.stage.dr_region is None and dev.backup.vault_lock == "none"

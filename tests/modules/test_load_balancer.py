@@ -128,11 +128,11 @@ def test_dev_without_certificate_serves_plain_http_only(dev):
 
 def test_prod_requests_a_dns_validated_certificate_for_its_domain(prod):
     config = load_stage("prod").load_balancer
-    certificate = prod.only("aws_acm_certificate")
+    certificate = prod.only("aws_acm_certificate", within="load-balancer")
     assert certificate["domain_name"] == config.domain_name and certificate["validation_method"] == "DNS"
     assert certificate["lifecycle"]["create_before_destroy"] is True
     cert_name = name_of(prod, "aws_acm_certificate", certificate)
-    validation = prod.only("aws_acm_certificate_validation")
+    validation = prod.only("aws_acm_certificate_validation", within="load-balancer")
     assert refers_to(validation["certificate_arn"], "aws_acm_certificate", cert_name)
     # The HTTPS listener uses the certificate only once it is validated.
     assert refers_to(
@@ -143,23 +143,29 @@ def test_prod_requests_a_dns_validated_certificate_for_its_domain(prod):
 
 
 def test_validation_records_iterate_over_the_validation_option_set(prod):
-    cert_name = name_of(prod, "aws_acm_certificate", prod.only("aws_acm_certificate"))
-    ((name, record),) = [(n, r) for n, r in prod.resources("aws_route53_record").items() if "for_each" in r]
+    cert_name = name_of(prod, "aws_acm_certificate", prod.only("aws_acm_certificate", within="load-balancer"))
+    ((name, record),) = [
+        (n, r)
+        for n, r in prod.resources("aws_route53_record").items()
+        if "for_each" in r and n.startswith("load-balancer_")
+    ]
     # keyed by domain name: a set cannot be indexed, and the keys are known at plan time
     assert f"aws_acm_certificate.{cert_name}.domain_validation_options" in record["for_each"]
     assert "val.domain_name => val" in record["for_each"]
     assert record["name"] == "${each.value.resource_record_name}"
     assert record["records"] == ["${each.value.resource_record_value}"]
-    fqdns = prod.only("aws_acm_certificate_validation")["validation_record_fqdns"]
+    fqdns = prod.only("aws_acm_certificate_validation", within="load-balancer")["validation_record_fqdns"]
     assert f"aws_route53_record.{name}: val.fqdn" in fqdns
 
 
 def test_prod_domain_is_an_alias_of_the_alb_in_the_stage_zone(prod):
     config = load_stage("prod").load_balancer
-    zone = prod.data("aws_route53_zone")
+    zone = {n: z for n, z in prod.data("aws_route53_zone").items() if n.startswith("load-balancer_")}
     ((zone_name, zone_config),) = zone.items()
     assert zone_config == {**zone_config, "name": config.hosted_zone_name, "private_zone": False}
-    (alias,) = [r for r in prod.resources("aws_route53_record").values() if "alias" in r]
+    (alias,) = [
+        r for n, r in prod.resources("aws_route53_record").items() if "alias" in r and n.startswith("load-balancer_")
+    ]
     assert alias["name"] == config.domain_name and alias["type"] == "A"
     assert "aws_lb." in alias["alias"]["name"] and alias["alias"]["evaluate_target_health"] is True
     assert "data.aws_route53_zone." + zone_name in alias["zone_id"]
@@ -266,7 +272,7 @@ def waf_stack(request, stacks):
 
 
 def test_web_acl_runs_the_managed_rule_groups_and_a_rate_limit(waf_stack):
-    acl = waf_stack.only("aws_wafv2_web_acl")
+    acl = waf_stack.only("aws_wafv2_web_acl", within="load-balancer")
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
     groups = {
         r["statement"]["managed_rule_group_statement"]["name"]
@@ -289,7 +295,7 @@ def test_web_acl_protects_the_alb(waf_stack):
 
 
 def test_waf_logs_to_its_own_group_with_retention(waf_stack):
-    logging = waf_stack.only("aws_wafv2_web_acl_logging_configuration")
+    logging = waf_stack.only("aws_wafv2_web_acl_logging_configuration", within="load-balancer")
     (group_name,) = [
         n
         for n in waf_stack.resources("aws_cloudwatch_log_group")

@@ -56,16 +56,19 @@ def test_topic_key_lets_only_the_publishing_services_of_this_account_use_it(stag
     """SNS Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
     topics": the key policy grants each publishing service principal kms:GenerateDataKey* and kms:Decrypt,
     with aws:SourceAccount and aws:SourceArn against the confused deputy. The publishers are CloudWatch
-    alarms (cloudwatch.amazonaws.com) and RDS events (events.rds.amazonaws.com); ElastiCache is not one
-    of them: it cannot publish to an encrypted topic."""
+    alarms (cloudwatch.amazonaws.com), RDS events (events.rds.amazonaws.com) and EventBridge rules
+    (events.amazonaws.com: AWS Backup's failed jobs; AWS re:Post, "Why isn't my Amazon SNS topic receiving
+    EventBridge notifications?": an encrypted topic's key must let EventBridge use it, and the topic policy
+    let it publish); ElastiCache is not one of them: it cannot publish to an encrypted topic."""
     _, sns = topic(stage_stack)
     statements = json.loads(key_named(stage_stack, sns["kms_master_key_id"])["policy"])["Statement"]
     services = {s["Principal"]["Service"]: s for s in statements if "Service" in s["Principal"]}
-    assert set(services) == {"cloudwatch.amazonaws.com", "events.rds.amazonaws.com"}
+    assert set(services) == {"cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "events.amazonaws.com"}
     account = "${data.aws_caller_identity.account.account_id}"
     for service, arn in (
         ("cloudwatch.amazonaws.com", ":cloudwatch:eu-west-1:"),
         ("events.rds.amazonaws.com", ":rds:eu-west-1:"),
+        ("events.amazonaws.com", ":events:eu-west-1:"),
     ):
         statement = services[service]
         assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
@@ -132,9 +135,22 @@ def test_every_prod_log_group_keeps_a_year_of_logs(prod):
 
 
 def test_every_prod_log_group_is_encrypted_with_the_log_key(prod):
+    """A log group can only use a key of its own region (CloudWatch Logs User Guide, "Encrypt log data in
+    CloudWatch Logs using AWS KMS"): the assets WAF's group in us-east-1 has a key of its own there, for
+    CloudWatch Logs of that region only."""
     key_name, _ = log_key(prod)
     for name, group in prod.resources("aws_cloudwatch_log_group").items():
-        assert refers_to(group.get("kms_key_id"), "aws_kms_key", key_name), name
+        if group.get("provider") == "aws.edge":
+            [(edge_key, key)] = [
+                (n, k)
+                for n, k in prod.resources("aws_kms_key").items()
+                if refers_to(group["kms_key_id"], "aws_kms_key", n)
+            ]
+            assert key["provider"] == "aws.edge" and edge_key != key_name
+            services = {s["Principal"].get("Service") for s in json.loads(key["policy"])["Statement"]}
+            assert "logs.us-east-1.amazonaws.com" in services, name
+        else:
+            assert refers_to(group.get("kms_key_id"), "aws_kms_key", key_name), name
 
 
 def test_log_key_is_for_cloudwatch_logs_of_this_region_and_account_only(prod):
@@ -262,7 +278,8 @@ def test_security_alarms_watch_4xx_surges_and_waf_blocks(stage_stack):
     assert metrics == {"HTTPCode_ELB_4XX_Count", "HTTPCode_Target_4XX_Count"}
     assert [q["id"] for q in surge["metric_query"] if q["return_data"]] == ["total"]
     waf = [a for a in security if a.get("namespace") == "AWS/WAFV2"]
-    web_acls = stage_stack.resources("aws_wafv2_web_acl")
+    # The ALB's (regional) web ACL; the assets CDN's publishes its metrics in us-east-1.
+    web_acls = {n: a for n, a in stage_stack.resources("aws_wafv2_web_acl").items() if a["scope"] == "REGIONAL"}
     assert len(waf) == len(web_acls)
     for alarm in waf:
         [(acl_name, _)] = web_acls.items()

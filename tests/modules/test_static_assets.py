@@ -19,7 +19,7 @@ def assets_bucket(stack) -> str:
     [name] = [
         n
         for n, b in stack.resources("aws_s3_bucket").items()
-        if "-assets-" in b["bucket"] and "-assets-logs-" not in b["bucket"]
+        if "-assets-" in b["bucket"] and "-assets-logs-" not in b["bucket"] and "-assets-replica-" not in b["bucket"]
     ]
     return name
 
@@ -206,10 +206,13 @@ def cdn_stack(request, stacks):
 
 def test_distribution_reads_the_bucket_through_origin_access_control(cdn_stack):
     _, dist = distribution(cdn_stack)
-    [origin] = dist["origin"]
+    [origin] = [o for o in dist["origin"] if o["origin_id"] == "assets-bucket"]
     assert refers_to(origin["domain_name"], "aws_s3_bucket", assets_bucket(cdn_stack))
     [(oac_name, oac)] = cdn_stack.resources("aws_cloudfront_origin_access_control").items()
-    assert refers_to(origin["origin_access_control_id"], "aws_cloudfront_origin_access_control", oac_name)
+    assert all(
+        refers_to(o["origin_access_control_id"], "aws_cloudfront_origin_access_control", oac_name)
+        for o in dist["origin"]
+    )
     assert (oac["origin_access_control_origin_type"], oac["signing_behavior"], oac["signing_protocol"]) == (
         "s3",
         "always",
@@ -337,7 +340,7 @@ def synth_static_assets(grant_uploads: bool = False, **settings) -> dict:
     def build(scope, stage):
         edge = AwsProvider(scope, "aws-edge", alias="edge", region="us-east-1")
         assets = StaticAssets(
-            scope, "assets", StaticAssetsSettings(**settings), stage, edge=edge, protect_from_deletion=False
+            scope, "assets", StaticAssetsSettings(**settings), stage, edge=edge, dr=None, protect_from_deletion=False
         )
         if grant_uploads:
             assets.grant_uploads(SimpleNamespace(name="app-role", id="app-role"))
@@ -347,7 +350,7 @@ def synth_static_assets(grant_uploads: bool = False, **settings) -> dict:
 
 def test_a_custom_certificate_gets_tls_1_2_and_sni():
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
-    resources = synth_static_assets(certificate_arn=arn, aliases=("assets.example.com",))
+    resources = synth_static_assets(certificate_arn=arn, aliases=("assets.example.com",), waf_enabled=False)
     [dist] = resources["aws_cloudfront_distribution"].values()
     assert dist["aliases"] == ["assets.example.com"]
     assert dist["viewer_certificate"] == {

@@ -73,3 +73,37 @@ def test_malformed_alias_is_rejected():
 def test_upload_prefix_must_be_a_folder_prefix():
     message = rejection("dev", "static_assets", upload_prefix="*")
     assert "static_assets.upload_prefix = '*': not a key prefix" in message and "ending in '/'" in message
+
+
+def test_assets_domain_and_zone_go_together_and_the_domain_is_in_the_zone():
+    message = rejection("staging", "static_assets", domain_name="assets.example.com")
+    assert "static_assets.hosted_zone_name = None: domain_name and hosted_zone_name go together" in message
+    message = rejection("staging", "static_assets", domain_name="assets.example.org", hosted_zone_name="example.com")
+    assert "static_assets.domain_name = 'assets.example.org': not inside the zone 'example.com'" in message
+
+
+def test_two_certificate_sources_are_refused():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    message = rejection("prod", "static_assets", certificate_arn=arn, aliases=["assets.example.com"])
+    assert "static_assets.domain_name = 'assets.example.com': two certificate sources" in message
+
+
+def test_the_existing_certificate_path_still_satisfies_production():
+    """certificate_arn + aliases (an existing us-east-1 certificate) is a custom certificate too."""
+    from environments import parse_stage
+    from tests.environments.stage_edits import shipped
+
+    raw = shipped("prod")
+    for key in ("domain_name", "hosted_zone_name"):
+        raw["static_assets"].pop(key)
+    raw["static_assets"]["certificate_arn"] = (
+        "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    )
+    raw["static_assets"]["aliases"] = ["assets.example.com"]
+    assert parse_stage("prod", raw, "environments/prod.toml").static_assets.custom_certificate
+
+
+def test_waf_log_retention_must_be_one_cloudwatch_accepts():
+    assert "static_assets.waf_log_retention_days = 42: CloudWatch Logs does not accept this retention" in rejection(
+        "staging", "static_assets", waf_log_retention_days=42
+    )

@@ -16,6 +16,7 @@ import environments.accounts
 from environments import SECTIONS
 from environments.schema import StageSection, StateSection
 from modules.app_servers import AppServerFleet
+from modules.backup import StageBackups
 from modules.cache import BookingCache
 from modules.database import BookingDatabase
 from modules.load_balancer import PublicLoadBalancer
@@ -34,6 +35,7 @@ TIERS = (
     StaticAssets,
     StageAlerting,
     PlatformAlarms,
+    StageBackups,
 )
 
 

@@ -49,11 +49,15 @@ def test_switching_use_lockfile_off_removes_it(tmp_path):
 
 
 def test_providers_set_the_default_tags(stage_stack):
-    """The stage's own region and CloudFront's (us-east-1, alias ``edge``), both tagging alike."""
+    """The stage's own region, CloudFront's (us-east-1, alias ``edge``) and, where the stage has one, the
+    disaster-recovery region (alias ``dr``), all tagging alike."""
     providers = {p.get("alias", ""): p for p in stage_stack.json["provider"]["aws"]}
-    assert set(providers) == {"", "edge"}
-    assert providers[""]["region"] == load_stage(stage_stack.stage).stage.region
+    stage = load_stage(stage_stack.stage).stage
+    assert set(providers) == {"", "edge"} | ({"dr"} if stage.dr_region else set())
+    assert providers[""]["region"] == stage.region
     assert providers["edge"]["region"] == "us-east-1"
+    if stage.dr_region:
+        assert providers["dr"]["region"] == stage.dr_region != stage.region
     for provider in providers.values():
         tags = provider["default_tags"][0]["tags"]
         assert tags["stage"] == stage_stack.stage and tags["project"] == "digital-booking"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from environments import load_stage
 from tests.conftest import STAGES
 from tools import emulator
 
@@ -63,6 +64,8 @@ def test_every_aws_provider_of_a_stage_is_sent_to_the_emulator(stacks, stage, tm
     declared = stacks[f"digital-booking-{stage}"].json["provider"]["aws"]
     assert sorted(p.get("alias", "") for p in overridden) == sorted(p.get("alias", "") for p in declared)
     assert {"", "edge"} <= {p.get("alias", "") for p in overridden}
+    if load_stage(stage).stage.dr_region is not None:  # the disaster-recovery region's provider too
+        assert "dr" in {p.get("alias", "") for p in overridden}
     assert all(p["endpoints"] == [{s: "http://127.0.0.1:1234" for s in emulator.SERVICES}] for p in overridden)
 
 

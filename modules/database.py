@@ -140,6 +140,11 @@ EXTENDED_SUPPORT_DISABLED = "open-source-rds-extended-support-disabled"
 NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t(2|3|4g)\.(micro|small)$")
 
 
+def primary_identifier(name: str) -> str:
+    """The primary instance's identifier for a stage's resource prefix (what ``make restore`` looks up)."""
+    return f"{name}-db"
+
+
 def performance_insights_supported(engine: str, instance_class: str) -> bool:
     """Whether RDS accepts Performance Insights for this engine on this class (AWS rejects the create otherwise)."""
     return not (engine == "mysql" and NO_PERFORMANCE_INSIGHTS.match(instance_class))
@@ -408,7 +413,7 @@ class BookingDatabase(Tier[DatabaseSettings]):
             )
             monitoring_role_arn = role.arn
 
-        identifier = f"{name}-db"
+        identifier = primary_identifier(name)
         self.log_groups = [
             log_group(self, f"log-{log}", context, f"/aws/rds/instance/{identifier}/{log}", settings.log_retention_days)
             for log in exported_logs

@@ -259,6 +259,11 @@ def service_role(
     )
 
 
+def parameter_path(name: str, tier: str) -> str:
+    """Where a tier's connection parameters live: ``/digital-booking/<stage>/<tier>``."""
+    return f"/digital-booking/{name}/{tier}"
+
+
 def connection_parameters(
     scope: Construct, context: StageContext, tier: str, key_arn: str, values: Mapping[str, str]
 ) -> str:
@@ -266,7 +271,7 @@ def connection_parameters(
     ``/digital-booking/<stage>/<tier>/``, encrypted with the tier's key. None is secret, but
     endpoints and ARNs are reconnaissance (FSBP/checkov CKV2_AWS_34 want them encrypted).
     Returns the path."""
-    prefix = f"/digital-booking/{context.name}/{tier}"
+    prefix = parameter_path(context.name, tier)
     for key, value in values.items():
         SsmParameter(
             scope,

@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install lint db-app-user synth test test-fast bench clean plan diff node-install diagram sandbox security
+.PHONY: install lint db-app-user synth test test-fast bench clean plan diff node-install diagram sandbox security restore restore-assets
 
 install: .venv/.installed
 
@@ -69,6 +69,16 @@ diagram: install
 # everything destroyed. No AWS account or network. STAGE=<stage> picks another stage.
 sandbox: install
 	$(PYTHON) -m tools.sandbox --stage $(or $(STAGE),dev)
+
+# Recovery, with the operator's own credentials (README "Recovery"): the stage's database restored to
+# TIME (UTC, or 'latest') as a new instance beside the old one, waited for and checked; SWITCH=yes then
+# points the app's connection parameters at it, else the exact switch is printed for review.
+# restore-assets: KEY=<object> or PREFIX=<prefix> of the assets bucket back to TIME, from its versions.
+restore: install
+	$(PYTHON) -m tools.restore database --stage $(STAGE) --time $(TIME) $(if $(filter yes,$(SWITCH)),--switch,)
+
+restore-assets: install
+	$(PYTHON) -m tools.restore assets --stage $(STAGE) --time $(TIME) $(if $(KEY),--key $(KEY),) $(if $(PREFIX),--prefix $(PREFIX),) $(if $(filter yes,$(DRY_RUN)),--dry-run,)
 
 # checkov 3.3.30 over the synthesized stacks (as in `make test`): counts, and findings outside
 # security/checkov-accepted.yaml in prod, the state stack and the security baselines.

@@ -97,10 +97,10 @@ def test_dev_leaves_out_only_unsupported_resources_and_their_dependents(dev) -> 
 
 
 @pytest.mark.slow
-def test_sandbox_deploys_replans_and_destroys_dev(synth_dir: Path, tmp_path: Path) -> None:
-    lines: list[str] = []
-    report = sandbox.run_sandbox(synth_dir / "stacks" / "digital-booking-dev", tmp_path / "work", log=lines.append)
-    log = "\n".join(lines)
+def test_sandbox_deploys_replans_and_destroys_dev(dev_sandbox) -> None:
+    """The shared deployment (tests/tools/conftest.py), which also runs the restore drill before destroy."""
+    report = dev_sandbox.report
+    log = "\n".join(dev_sandbox.log)
     assert report.expected and not report.missing, log
     assert report.created and set(report.expected) <= set(report.created)
     assert "vpc_id" in report.outputs and report.outputs["vpc_id"].startswith("vpc-")

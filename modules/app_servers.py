@@ -327,6 +327,8 @@ class AppServerFleet(Tier[AppServerSettings]):
                 self, "al2023-ami", name=AL2023_AMI_PARAMETERS[settings.architecture]
             ).insecure_value
         instance_tags = context.named(f"{name}-app")
+        #: Tags every app server's volumes carry (what a backup selection finds them by).
+        self.volume_tags: dict[str, str] = instance_tags
         self.launch_template = LaunchTemplate(
             self,
             "launch-template",

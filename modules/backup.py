@@ -21,6 +21,8 @@
   (into the stage's private data subnets behind the database's security group, never the default
   VPC) and of the bucket (into a new bucket) every week, keeps them ``restore_test_validation_hours``
   and deletes them; the restore jobs report like any other.
+- The app servers' EBS volumes (:meth:`StageBackups.protect_volumes`, found by their tags) get short-lived
+  daily snapshots in the stage's vault: they hold no data, but FSBP EC2.28 wants every volume covered.
 - Every failed, aborted, expired or partial backup, copy or restore job (restore tests included)
   reaches the stage's alarm topic through an EventBridge rule.
 - With ``replicate_database_backups``: RDS itself replicates the database's automated backups
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -48,7 +51,11 @@ from cdktf_cdktf_provider_aws.backup_restore_testing_plan import (
     BackupRestoreTestingPlanRecoveryPointSelection,
 )
 from cdktf_cdktf_provider_aws.backup_restore_testing_selection import BackupRestoreTestingSelection
-from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_selection import (
+    BackupSelection,
+    BackupSelectionCondition,
+    BackupSelectionConditionStringEquals,
+)
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -146,6 +153,13 @@ class BackupSettings:
     restore_test_validation_hours: int = setting(
         2, allowed="hours a restored test copy is kept for checks before it is deleted, 1 to 168"
     )
+    app_volume_retention_days: int = setting(
+        7,
+        allowed=(
+            "days a daily snapshot of the app servers' volumes is kept, 1 to 36500 (they hold no data: they are"
+            " covered because FSBP EC2.28 wants every EBS volume in a backup plan; not copied to the DR region)"
+        ),
+    )
     replicate_database_backups: bool = setting(
         False,
         allowed=(
@@ -170,7 +184,10 @@ class BackupSettings:
 
     def retentions(self, *, copies: bool) -> dict[str, int]:
         """The retention (days) of each kind of recovery point the vaults receive, by setting name."""
-        kept = {"daily_retention_days": self.daily_retention_days}
+        kept = {
+            "daily_retention_days": self.daily_retention_days,
+            "app_volume_retention_days": self.app_volume_retention_days,
+        }
         if self.continuous_backup:
             kept["assets_point_in_time_days"] = self.assets_point_in_time_days
         if copies:
@@ -186,6 +203,7 @@ class BackupSettings:
             problems.add("restore_test_schedule", self.restore_test_schedule, "not a weekly time", "'ddd:hh:mm' in UTC")
         check_range(problems, "daily_retention_days", self.daily_retention_days, 1, LOCK_MAX_RETENTION_DAYS)
         check_range(problems, "copy_retention_days", self.copy_retention_days, 1, LOCK_MAX_RETENTION_DAYS)
+        check_range(problems, "app_volume_retention_days", self.app_volume_retention_days, 1, LOCK_MAX_RETENTION_DAYS)
         check_range(problems, "assets_point_in_time_days", self.assets_point_in_time_days, 1, CONTINUOUS_MAX_DAYS)
         check_range(problems, "restore_test_validation_hours", self.restore_test_validation_hours, 1, 168)
         check_range(
@@ -229,6 +247,13 @@ class BackedUpDatabase(Protocol):
 
     @property
     def security_group_id(self) -> str: ...
+
+
+class TaggedVolumes(Protocol):
+    """A fleet whose EBS volumes carry these tags (the app servers')."""
+
+    @property
+    def volume_tags(self) -> Mapping[str, str]: ...
 
 
 class BackedUpBucket(Protocol):
@@ -369,6 +394,46 @@ class StageBackups(Tier[BackupSettings]):
                 iam_role_arn=self.restore_test_role.arn,
                 validation_window_hours=self.settings.restore_test_validation_hours,
             )
+
+    def protect_volumes(self, fleet: TaggedVolumes) -> None:
+        """Daily snapshots of a fleet's EBS volumes, found by their tags (instances come and go). The app
+        servers hold no data (they are rebuilt from the AMI and the artifact): the snapshots are short-lived
+        and stay in the region; they exist because FSBP EC2.28 wants every EBS volume in a backup plan."""
+        context, settings = self.context, self.settings
+        plan = BackupPlan(
+            self,
+            "app-volumes-plan",
+            name=f"{context.name}-app-volumes",
+            rule=[
+                BackupPlanRule(
+                    rule_name="daily",
+                    target_vault_name=self.vault.name,
+                    schedule=settings.daily_schedule,
+                    start_window=START_WINDOW_MINUTES,
+                    completion_window=COMPLETION_WINDOW_MINUTES,
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=settings.app_volume_retention_days),
+                    recovery_point_tags={"stage": context.name, "resource": "app-volumes"},
+                )
+            ],
+            tags=context.resource_tags,
+        )
+        BackupSelection(
+            self,
+            "app-volumes-selection",
+            name=f"{context.name}-app-volumes",
+            plan_id=plan.id,
+            iam_role_arn=self.backup_role.arn,
+            # EBS volumes of this account and region, and only those carrying every one of the fleet's tags.
+            resources=[context.account.arn("ec2", "volume/*", context.region)],
+            condition=[
+                BackupSelectionCondition(
+                    string_equals=[
+                        BackupSelectionConditionStringEquals(key=f"aws:ResourceTag/{key}", value=value)
+                        for key, value in sorted(fleet.volume_tags.items())
+                    ]
+                )
+            ],
+        )
 
     # -- pieces -------------------------------------------------------------------------------------
     def _lock(self, id_: str, vault_name: str, region: SecondRegion | None) -> None:

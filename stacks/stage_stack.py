@@ -133,6 +133,7 @@ class StageStack(TerraformStack):
         )
         self.backups.protect_database(self.database)
         self.backups.protect_bucket(self.static_assets)
+        self.backups.protect_volumes(self.app_servers)
 
         # Alarms and dashboard last: they read what the tiers above expose.
         self.alarms = PlatformAlarms(

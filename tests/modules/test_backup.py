@@ -392,3 +392,27 @@ def test_prod_vaults_and_keys_refuse_destroy(prod):
     for name, vault in vaults(prod).items():
         assert vault["lifecycle"]["prevent_destroy"] is True, name
         assert key_of(prod, vault["kms_key_arn"])[1]["lifecycle"]["prevent_destroy"] is True, name
+
+
+def test_the_app_servers_volumes_are_in_a_backup_plan_by_their_tags(stage_stack):
+    """FSBP EC2.28 ("EBS volumes should be covered by a backup plan", Security Hub controls for Amazon
+    EC2): the Auto Scaling group's instances come and go, so their volumes are selected by the tags the
+    launch template gives every volume (tag_specifications "volume"), ANDed as conditions, among this
+    account's and region's EBS volumes only. They hold no data: daily, short-lived, not copied."""
+    config = load_stage(stage_stack.stage).backup
+    found = rules(stage_stack, "app-volumes")
+    assert set(found) == {"daily"} and "copy_action" not in found["daily"]
+    assert found["daily"]["lifecycle"]["delete_after"] == config.app_volume_retention_days
+    [plan_name] = [n for n, p in stage_stack.resources("aws_backup_plan").items() if p["name"].endswith("-app-volumes")]
+    [selection] = [
+        s
+        for s in stage_stack.resources("aws_backup_selection").values()
+        if refers_to(s["plan_id"], "aws_backup_plan", plan_name)
+    ]
+    [resources] = selection["resources"]
+    assert resources.endswith(":ec2:eu-west-1:${data.aws_caller_identity.account.account_id}:volume/*")
+    [condition] = selection["condition"]
+    wanted = {c["key"].removeprefix("aws:ResourceTag/"): c["value"] for c in condition["string_equals"]}
+    [template] = stage_stack.resources("aws_launch_template").values()
+    [volume_tags] = [t["tags"] for t in template["tag_specifications"] if t["resource_type"] == "volume"]
+    assert wanted and wanted.items() <= volume_tags.items()

@@ -37,7 +37,7 @@ def dev_sandbox(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> De
             drill.error = error
         finally:
             drills.append(drill)
-            restore_scenario.forget_restored(names, client, drill)
+            restore_scenario.forget_restored(names, client, drill, tls_only_bucket=True)
 
     report = sandbox.run_sandbox(
         synth_dir / "stacks" / "digital-booking-dev",

@@ -16,6 +16,8 @@ from typing import Any
 
 from tools import restore
 
+#: Where the drill writes its objects.
+DRILL_PREFIX = "uploads/listing-1/"
 #: Fields of the original instance that a restore must leave exactly as they were.
 UNTOUCHED = (
     "DBInstanceIdentifier",
@@ -94,7 +96,7 @@ def run_drill(
 
 
 def assets_drill(names: restore.StageNames, client: Callable[[str], Any], drill: Drill, s3: Any, bucket: str) -> None:
-    photo, late = "uploads/listing-1/photo.jpg", "uploads/listing-1/late.jpg"
+    photo, late = f"{DRILL_PREFIX}photo.jpg", f"{DRILL_PREFIX}late.jpg"
     s3.put_object(Bucket=bucket, Key=photo, Body=b"first")
     time.sleep(1.1)
     s3.put_object(Bucket=bucket, Key=photo, Body=b"good")
@@ -105,7 +107,7 @@ def assets_drill(names: restore.StageNames, client: Callable[[str], Any], drill:
     s3.put_object(Bucket=bucket, Key=late, Body=b"late")
     s3.delete_object(Bucket=bucket, Key=photo)
     started = time.monotonic()
-    drill.objects = restore.restore_assets(names, good_until, client, prefix="uploads/listing-1/", log=drill.log.append)
+    drill.objects = restore.restore_assets(names, good_until, client, prefix=DRILL_PREFIX, log=drill.log.append)
     drill.seconds["assets"] = round(time.monotonic() - started, 2)
     for key in (photo, late):
         drill.contents[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -133,9 +135,17 @@ def without_moto_tls_quirk(s3: Any, bucket: str, *, active: bool) -> Iterator[No
         s3.put_bucket_policy(Bucket=bucket, Policy=original)
 
 
-def forget_restored(names: restore.StageNames, client: Callable[[str], Any], drill: Drill) -> None:
-    """Tidy the emulator: the restored instance and the policy are not in Terraform's state (the tool
-    never deletes anything; the test does, so the sandbox's destroy finds only what it made)."""
+def forget_restored(
+    names: restore.StageNames, client: Callable[[str], Any], drill: Drill, *, tls_only_bucket: bool = False
+) -> None:
+    """Tidy the emulator: the restored instance, the policy and the drill's object versions are not in
+    Terraform's state (the tool never deletes anything; the test does, so the sandbox's destroy finds
+    only what it made: a bucket that still holds objects cannot be destroyed)."""
+    s3, sts = client("s3"), client("sts")
+    bucket = names.assets_bucket(sts.get_caller_identity()["Account"])
+    with without_moto_tls_quirk(s3, bucket, active=tls_only_bucket):
+        for entry in list(restore.versions_under(s3, bucket, DRILL_PREFIX)):
+            s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
     iam, rds = client("iam"), client("rds")
     for role in restore.roles_granted_connect(iam, names):
         if names.restored_connect_policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:

@@ -174,11 +174,6 @@ S3_IA_MINIMUM_DAYS = 30
 S3_IA_MINIMUM_STAY_DAYS = 30
 
 
-def assets_bucket_name(name: str, account_id: str) -> str:
-    """The assets bucket of a stage's resource prefix in an account (S3 names are global)."""
-    return f"{name}-assets-{account_id}"
-
-
 @dataclass(frozen=True)
 class StaticAssetsSettings:
     """[static_assets]: the private listing-media bucket, its lifecycle and its CloudFront front."""

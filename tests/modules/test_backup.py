@@ -380,10 +380,8 @@ def test_prod_replicates_the_database_backups_to_the_dr_region_with_a_key_there(
     assert prod.resources("aws_db_instance")[primary_db(prod)]["multi_az"] is True
 
 
-def test_only_stages_that_ask_replicate_database_backups(stacks):
-    for stack in stacks.values():
-        if not stack.name.startswith("digital-booking-") or stack.name.endswith("-state"):
-            continue
+def test_only_stages_that_ask_replicate_database_backups(stage_stack):
+    for stack in (stage_stack,):
         wanted = load_stage(stack.stage).backup.replicate_database_backups
         assert len(stack.resources("aws_db_instance_automated_backups_replication")) == int(wanted), stack.name
 

@@ -89,5 +89,14 @@ security: synth
 bench: install
 	$(PYTHON) -m tools.benchmark --runs 5
 
+# Removes what synth, the tests and the emulator generate; never Terraform state. The bootstrap's
+# state lives in bootstrap-state/, which clean does not touch; a state file anywhere under
+# cdktf.out (an older layout kept the bootstrap's there) stops it, naming the file.
 clean:
+	@found="$$(find cdktf.out \( -name .terraform -prune \) -o \( -name '*.tfstate' -o -name '*.tfstate.backup' \) -print 2>/dev/null)"; \
+	if [ -n "$$found" ]; then \
+		echo "error: make clean would delete Terraform state:" >&2; echo "$$found" | sed 's/^/  /' >&2; \
+		echo "Move it to bootstrap-state/ (the bootstrap's) or into its S3 backend first; nothing was removed." >&2; \
+		exit 1; \
+	fi
 	rm -rf cdktf.out .tools .pytest_cache

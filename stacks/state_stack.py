@@ -10,16 +10,22 @@ from modules.kit import AwsAccount
 from modules.state_store import StateStoreSettings, TerraformStateStore
 
 STATE_STACK_NAME = "digital-booking-state"
+#: Where the bootstrap keeps its local state, relative to the project root: outside ``cdktf.out``
+#: (which ``make clean`` and every synth may replace) and git-ignored.
+BOOTSTRAP_STATE_FILE = f"bootstrap-state/terraform.{STATE_STACK_NAME}.tfstate"
+#: The same file as the backend names it: terraform and ``cdktf deploy`` run in
+#: ``cdktf.out/stacks/digital-booking-state``, three levels below the project root.
+BOOTSTRAP_BACKEND_PATH = f"../../../{BOOTSTRAP_STATE_FILE}"
 
 
 class StateBootstrapStack(TerraformStack):
-    """Deployed once, on local state (``terraform.digital-booking-state.tfstate``); see README."""
+    """Deployed once, on local state (:data:`BOOTSTRAP_STATE_FILE`); see README."""
 
     def __init__(self, scope: Construct, settings: StateStoreSettings) -> None:
         super().__init__(scope, STATE_STACK_NAME)
         # Local state on purpose: the bucket this stack creates cannot hold its own state until
         # it exists. The README shows how to migrate it into the bucket afterwards.
-        LocalBackend(self, path=f"terraform.{STATE_STACK_NAME}.tfstate")
+        LocalBackend(self, path=BOOTSTRAP_BACKEND_PATH)
         AwsProvider(
             self,
             "aws",

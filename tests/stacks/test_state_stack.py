@@ -7,6 +7,7 @@ import json
 import pytest
 
 from environments import load_state_backend
+from tests.test_style import make_recipe
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +17,25 @@ def state(stacks):
 
 def test_bootstrap_stays_on_local_state(state):
     assert list(state.json["terraform"]["backend"]) == ["local"]
+
+
+def test_bootstrap_state_lives_outside_what_make_clean_removes(state):
+    """The backend's path, resolved from the stack directory terraform runs in, is
+    ``bootstrap-state/`` in the project root: not under cdktf.out, .tools or .pytest_cache (the
+    Makefile's clean), and git-ignored."""
+    import subprocess
+
+    from stacks.state_stack import BOOTSTRAP_STATE_FILE
+    from tools.terraform_cli import PROJECT_DIR
+
+    stack_dir = PROJECT_DIR / "cdktf.out" / "stacks" / "digital-booking-state"
+    resolved = (stack_dir / state.json["terraform"]["backend"]["local"]["path"]).resolve()
+    assert resolved == (PROJECT_DIR / BOOTSTRAP_STATE_FILE).resolve()
+    _, clean = make_recipe("clean")
+    removed = clean.split("rm -rf", 1)[1].split()
+    assert not any(resolved.is_relative_to((PROJECT_DIR / name).resolve()) for name in removed), removed
+    ignored = subprocess.run(["git", "check-ignore", "-q", BOOTSTRAP_STATE_FILE], cwd=PROJECT_DIR)
+    assert ignored.returncode == 0, "the bootstrap state must be git-ignored"
 
 
 def test_bucket_is_named_as_the_stage_backends_expect(state):

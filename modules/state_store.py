@@ -3,6 +3,11 @@
 Deployed once, by the bootstrap stack on local state (it cannot keep its state in a bucket it
 has yet to create). Both resources refuse ``terraform destroy`` (``prevent_destroy``) and the
 table also has deletion protection: losing them loses every stage's state.
+
+The state key is named by its alias (``kms_key_alias`` in ``environments/_state.toml``): the
+bootstrap creates the alias, and every stage's backend sends it as ``kms_key_id``, so state and
+lock objects are written under this key. A backend block takes no interpolation, and the alias
+is known before the key exists, so nothing has to be copied back after the bootstrap.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ class StateStoreSettings:
     region: str = setting(allowed="an AWS region name such as 'eu-west-1'")
     #: Days superseded state versions are kept (they are the undo history of every stage).
     noncurrent_version_days: int = setting(90, allowed="days (1-3650) old state versions are kept before expiry")
+    #: Alias of the state key: created by the bootstrap, named by every stage backend's ``kms_key_id``.
+    kms_key_alias: str = setting(
+        "alias/digital-booking-terraform-state",
+        allowed="a KMS alias name: 'alias/' then letters, digits, '/', '_' or '-' (not 'alias/aws/...')",
+    )
 
     def check(self, problems: SectionProblems, region: str) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", self.bucket):
@@ -63,6 +73,16 @@ class StateStoreSettings:
             problems.add("region", self.region, "not a region name", "an AWS region name such as 'eu-west-1'")
         if not 1 <= self.noncurrent_version_days <= 3650:
             problems.add("noncurrent_version_days", self.noncurrent_version_days, "out of range", "1 to 3650")
+        # KMS alias names (CreateAlias) and what Terraform's s3 backend accepts as `kms_key_id`.
+        if not re.fullmatch(r"alias/[a-zA-Z0-9/_-]{1,250}", self.kms_key_alias) or self.kms_key_alias.startswith(
+            "alias/aws/"
+        ):
+            problems.add(
+                "kms_key_alias",
+                self.kms_key_alias,
+                "not a customer alias name",
+                "'alias/' then letters, digits, '/', '_' or '-'; 'alias/aws/' is reserved for AWS",
+            )
 
 
 class TerraformStateStore(Construct):
@@ -76,9 +96,10 @@ class TerraformStateStore(Construct):
             "state-key",
             account,
             "Encrypts the Terraform state bucket and lock table",
-            alias="digital-booking-terraform-state",
+            alias=settings.kms_key_alias.removeprefix("alias/"),
             lifecycle=PROTECTED,
         )
+        alias_arn = account.arn("kms", settings.kms_key_alias, settings.region)
 
         self.bucket = S3Bucket(self, "state-bucket", bucket=settings.bucket, tags={}, lifecycle=PROTECTED)
         bucket_id = self.bucket.id
@@ -104,14 +125,45 @@ class TerraformStateStore(Construct):
                 )
             ],
         )
-        # Only non-TLS access is denied. No "require SSE header" statement: Terraform's S3-native
-        # lock writes `<key>.tflock` objects, which such a statement would refuse; default
-        # encryption above covers every object anyway.
+        # Besides TLS only: no object may be written with any encryption other than SSE-KMS under
+        # the state key. Terraform (>= 1.10) sends the same SSE headers for the `<key>.tflock` lock
+        # objects as for the state, so both pass. The statements refuse a request that asks for
+        # something else (AES256 is what `encrypt = true` without `kms_key_id` sends), and leave a
+        # request without SSE headers to the default encryption above (the same key): an
+        # UploadPart carries no SSE headers, so requiring them would refuse any state above
+        # Terraform's 5 MiB multipart part size. The key may be named by its ARN or its alias.
+        objects = f"{self.bucket.arn}/*"
         S3BucketPolicy(
             self,
             "state-bucket-policy",
             bucket=bucket_id,
-            policy=policy_document(deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"])),
+            policy=policy_document(
+                deny_insecure_transport("s3:*", [self.bucket.arn, objects]),
+                {
+                    "Sid": "DenyWritesWithoutKms",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": objects,
+                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                },
+                {
+                    "Sid": "DenyWritesWithAnotherKey",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": objects,
+                    "Condition": {
+                        "StringNotEqualsIfExists": {
+                            "s3:x-amz-server-side-encryption-aws-kms-key-id": [
+                                self.kms_key.arn,
+                                settings.kms_key_alias,
+                                alias_arn,
+                            ]
+                        }
+                    },
+                },
+            ),
         )
 
         self.lock_table = DynamodbTable(

@@ -246,7 +246,10 @@ def s3_backend(stack: TerraformStack, state: StateStoreSettings, key: str, locki
         bucket=state.bucket,
         key=key,
         region=state.region,
+        # SSE-KMS under the state key, for the state and the `.tflock` objects; without
+        # kms_key_id, `encrypt` alone would ask for AES256, which the bucket policy refuses.
         encrypt=True,
+        kms_key_id=state.kms_key_alias,
         dynamodb_table=state.lock_table if locking.dynamodb_lock else None,
     )
     if locking.use_lockfile:

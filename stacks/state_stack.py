@@ -46,3 +46,4 @@ class StateBootstrapStack(TerraformStack):
         TerraformOutput(self, "state_bucket", value=self.store.bucket_name)
         TerraformOutput(self, "lock_table", value=self.store.lock_table_name)
         TerraformOutput(self, "state_kms_key_arn", value=self.store.kms_key_arn)
+        TerraformOutput(self, "state_kms_key_alias", value=settings.kms_key_alias)

@@ -31,6 +31,17 @@ def test_stage_names_skip_underscore_files():
 def test_state_backend_settings_load():
     settings = load_state_backend()
     assert settings.bucket and settings.lock_table and settings.region == "eu-west-1"
+    assert settings.kms_key_alias == "alias/digital-booking-terraform-state"
+
+
+@pytest.mark.parametrize("alias", ["digital-booking-terraform-state", "alias/aws/s3", "alias/with space"])
+def test_state_key_alias_must_be_a_customer_alias_name(tmp_path, alias):
+    """KMS CreateAlias: names start with ``alias/``; ``alias/aws/`` is reserved for AWS managed keys.
+    Terraform's s3 backend checks ``kms_key_id`` against the same pattern."""
+    text = (ENVIRONMENTS_DIR / "_state.toml").read_text()
+    (tmp_path / "_state.toml").write_text(text.replace('"alias/digital-booking-terraform-state"', repr(alias)))
+    with pytest.raises(StageConfigError, match=f"kms_key_alias = '{alias}': not a customer alias name"):
+        load_state_backend(tmp_path)
 
 
 def test_unknown_key_is_reported_as_a_typo_with_the_known_keys():

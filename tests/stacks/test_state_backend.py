@@ -19,8 +19,14 @@ def test_each_stage_has_its_own_state_key(stacks):
     assert keys["digital-booking-prod"] == state_key("prod") == "stages/prod/terraform.tfstate"
 
 
-def test_state_is_encrypted(stage_stack):
-    assert stage_stack.backend()["s3"]["encrypt"] is True
+def test_state_is_encrypted_with_the_state_key(stage_stack):
+    """Terraform "Backend Type: s3": ``encrypt`` turns on server-side encryption of the state and
+    lock files, and ``kms_key_id`` names the KMS key; without it ``encrypt`` asks S3 for AES256
+    (SSE-S3), which ignores the bucket's KMS default and which the state bucket's policy refuses.
+    The alias is what the bootstrap creates for the state key."""
+    s3 = stage_stack.backend()["s3"]
+    assert s3["encrypt"] is True
+    assert s3["kms_key_id"] == load_state_backend().kms_key_alias
 
 
 def test_use_lockfile_follows_the_stage_switch(stage_stack):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -64,9 +65,41 @@ def test_bucket_is_encrypted_with_kms(state):
     assert "aws_kms_key" in rule["apply_server_side_encryption_by_default"]["kms_master_key_id"]
 
 
-def test_bucket_policy_denies_non_tls_and_nothing_else(state):
-    (statement,) = json.loads(state.only("aws_s3_bucket_policy")["policy"])["Statement"]
+def statements(state) -> dict:
+    return {s["Sid"]: s for s in json.loads(state.only("aws_s3_bucket_policy")["policy"])["Statement"]}
+
+
+def test_bucket_policy_denies_non_tls(state):
+    statement = statements(state)["DenyInsecureTransport"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Action"] == "s3:*" and statement["Principal"] == "*"
+
+
+def test_bucket_policy_refuses_writes_without_kms_or_with_another_key(state):
+    """S3 user guide, "Protecting data with server-side encryption using AWS KMS keys (SSE-KMS)",
+    section "Requiring server-side encryption": a bucket policy denies ``s3:PutObject`` unless
+    ``s3:x-amz-server-side-encryption`` is ``aws:kms`` and, with
+    ``s3:x-amz-server-side-encryption-aws-kms-key-id``, unless it names the one key (as a key
+    ARN). Here both use the ``...IfExists`` form: a request without SSE headers (an UploadPart of
+    a multipart upload never has them) gets the bucket's default, the same key. The key id may
+    also be the alias the stage backends send (Terraform "Backend Type: s3": ``kms_key_id``)."""
+    found = statements(state)
+    without_kms, other_key = found["DenyWritesWithoutKms"], found["DenyWritesWithAnotherKey"]
+    for statement in (without_kms, other_key):
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+        assert statement["Action"] == "s3:PutObject" and statement["Resource"].endswith("/*")
+    assert without_kms["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    allowed = other_key["Condition"]["StringNotEqualsIfExists"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+    alias = load_state_backend().kms_key_alias
+    assert re.fullmatch(r"\$\{aws_kms_key\.state-store_state-key_\w+\.arn\}", allowed[0])
+    assert allowed[1] == alias and allowed[2].endswith(f":{alias}") and ":kms:eu-west-1:" in allowed[2]
+    assert set(found) == {"DenyInsecureTransport", "DenyWritesWithoutKms", "DenyWritesWithAnotherKey"}
+
+
+def test_state_key_has_the_alias_the_backends_name(state):
+    (alias,) = state.json["resource"]["aws_kms_alias"].values()
+    assert alias["name"] == load_state_backend().kms_key_alias
+    assert alias["target_key_id"].startswith("${aws_kms_key.state-store_state-key_")
 
 
 def test_old_state_versions_expire(state):

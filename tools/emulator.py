@@ -24,8 +24,10 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -171,14 +173,24 @@ class MotoServer:
     ``url`` is the endpoint (``http://127.0.0.1:<port>``). The server's output goes to
     ``log_path`` (a file beside the temp dir by default) so a failure can be diagnosed.
     Stopping is idempotent and also happens at interpreter exit if the caller forgot.
+
+    ``tls=True`` serves HTTPS (``https://127.0.0.1:<port>``) with a certificate from a CA made
+    for this one server (``ca_bundle``, removed on stop) and evaluates S3 bucket-policy
+    conditions on the transport and SSE headers (:mod:`tools.emulator_tls`): what the real S3
+    backend against the bootstrap's bucket policy needs.
     """
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None, ready_timeout: float = 60) -> None:
+    def __init__(
+        self, port: int | None = None, log_path: Path | None = None, ready_timeout: float = 60, tls: bool = False
+    ) -> None:
         self.port = port or free_port()
-        self.url = f"http://{HOST}:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{HOST}:{self.port}"
         self.log_path = log_path or terraform_cli.TOOLS_DIR / "emulator" / f"moto-{self.port}.log"
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.ca_bundle: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> MotoServer:
@@ -187,15 +199,28 @@ class MotoServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         # MOTO_IAM_LOAD_MANAGED_POLICIES: AWS managed policies (AmazonSSMManagedInstanceCore...) exist, as in AWS.
+        # MOTO_ACM_VALIDATION_WAIT: a DNS-validated certificate is issued at once, not after 60 s
+        # (the validation record is created all the same; moto does not look it up).
         env = {
             **os.environ,
             **FAKE_CREDENTIALS,
             "MOTO_ALLOW_NONEXISTENT_REGION": "true",
             "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "MOTO_ACM_VALIDATION_WAIT": "0",
         }
         # `python -m moto.server` of this interpreter: works wherever moto[server] is installed.
+        command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
+        if self.tls:
+            from tools import emulator_tls
+
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="moto-tls-")
+            files = emulator_tls.write_certificates(Path(self._tls_dir.name))
+            self.ca_bundle = files.ca
+            command = [sys.executable, "-m", "tools.emulator_tls", "-H", HOST, "-p", str(self.port)]
+            command += ["-c", str(files.certificate), "-k", str(files.key)]
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(terraform_cli.PROJECT_DIR), env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -219,7 +244,8 @@ class MotoServer:
                     f"moto server exited early (code {self.process and self.process.returncode}):\n{self.log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2) as response:
+                context = ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else None
+                with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2, context=context) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
@@ -230,19 +256,29 @@ class MotoServer:
     def stop(self) -> None:
         """Terminate the server (then kill it if it lingers). Safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
+        tls_dir, self._tls_dir = self._tls_dir, None
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            if process is None or process.poll() is not None:
+                return
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        finally:
+            if tls_dir is not None:
+                tls_dir.cleanup()
 
     def reset(self) -> None:
         """Forget every emulated resource (moto's reset API), keeping the server up."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
+        context = ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else None
+        urllib.request.urlopen(request, timeout=10, context=context).close()
+
+    def client(self, service: str, region: str = "eu-west-1") -> Any:
+        """A boto3 client for ``service`` at this emulator (fake keys; our CA trusted over TLS)."""
+        return client(self.url, service, region, self.ca_bundle)
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -265,14 +301,51 @@ class MotoServer:
             pass
 
 
+def client(endpoint: str, service: str, region: str = "eu-west-1", ca_bundle: Path | None = None) -> Any:
+    """A boto3 client for ``service`` at the emulator ``endpoint`` (fake keys; ``ca_bundle`` over TLS)."""
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        verify=str(ca_bundle) if ca_bundle else None,
+    )
+
+
+# -- what a stack expects to find ----------------------------------------------------------------
+def zones_looked_up(document: Mapping[str, Any]) -> list[str]:
+    """Public Route 53 zones a stack reads by name (``data.aws_route53_zone``): they must exist
+    before it can be planned. On AWS the stage's domain has them; an empty emulator does not."""
+    lookups = document.get("data", {}).get("aws_route53_zone", {}).values()
+    return sorted({body["name"].rstrip(".") for body in lookups if body.get("name") and not body.get("private_zone")})
+
+
+def create_zones(endpoint: str, names: list[str], ca_bundle: Path | None = None) -> list[str]:
+    """Create each public hosted zone the emulator does not have yet; the names created."""
+    route53 = client(endpoint, "route53", ca_bundle=ca_bundle)
+    existing = {zone["Name"].rstrip(".") for zone in route53.list_hosted_zones()["HostedZones"]}
+    created = []
+    for name in names:
+        if name not in existing:
+            route53.create_hosted_zone(Name=name, CallerReference=f"emulator-{name}-{time.time_ns()}")
+            created.append(name)
+    return created
+
+
 # -- Terraform configuration ----------------------------------------------------------------
-def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> dict[str, Any]:
+def provider_settings(
+    endpoint: str, services: tuple[str, ...] = SERVICES, ca_bundle: Path | None = None
+) -> dict[str, Any]:
     """AWS provider arguments that send every listed service to ``endpoint`` with fake credentials.
 
     The provider asks the emulator's STS which account it is in (moto's :data:`ACCOUNT_ID`), and the
     stacks' wrong-account guard (``allowed_account_ids``) is replaced by that one account: the guard
-    keeps working (any other account is still refused), it just allows the emulator's."""
-    return {
+    keeps working (any other account is still refused), it just allows the emulator's. Over TLS,
+    ``ca_bundle`` is the CA to trust (the argument wins over an ``AWS_CA_BUNDLE`` in the environment)."""
+    settings: dict[str, Any] = {
         "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "skip_credentials_validation": True,
@@ -285,11 +358,16 @@ def provider_settings(endpoint: str, services: tuple[str, ...] = SERVICES) -> di
         "max_retries": 2,
         "endpoints": [{service: endpoint for service in services}],
     }
+    if ca_bundle is not None:
+        settings["custom_ca_bundle"] = str(ca_bundle)
+    return settings
 
 
-def s3_backend_override(backend: Mapping[str, Any], endpoint: str) -> dict[str, Any]:
+def s3_backend_override(backend: Mapping[str, Any], endpoint: str, ca_bundle: Path | None = None) -> dict[str, Any]:
     """A stack's own ``s3`` backend settings (bucket, key, table, use_lockfile...) aimed at the emulator."""
     settings = dict(backend)
+    if ca_bundle is not None:
+        settings["custom_ca_bundle"] = str(ca_bundle)
     settings.update(
         {
             "endpoints": {"s3": endpoint, "dynamodb": endpoint, "sts": endpoint, "iam": endpoint},
@@ -310,15 +388,16 @@ def override_document(
     state_path: Path | None = None,
     s3_backend: Mapping[str, Any] | None = None,
     aliases: tuple[str, ...] = (),
+    ca_bundle: Path | None = None,
 ) -> dict[str, Any]:
     """The override file's content: every AWS provider (the default one and each alias, e.g. the
     us-east-1 ``edge`` provider) at the emulator; backend local (default) or S3-at-emulator."""
     backend = (
-        {"s3": s3_backend_override(s3_backend, endpoint)}
+        {"s3": s3_backend_override(s3_backend, endpoint, ca_bundle)}
         if s3_backend is not None
         else {"local": {"path": str(state_path or "terraform.tfstate")}}
     )
-    settings = provider_settings(endpoint)
+    settings = provider_settings(endpoint, ca_bundle=ca_bundle)
     providers = [settings, *({**settings, "alias": alias} for alias in aliases)]
     return {"terraform": {"backend": backend}, "provider": {"aws": providers}}
 
@@ -336,12 +415,16 @@ def provider_aliases(stack_dir: Path) -> tuple[str, ...]:
 
 
 def write_override(
-    stack_dir: Path, endpoint: str, state_path: Path | None = None, s3_backend: Mapping[str, Any] | None = None
+    stack_dir: Path,
+    endpoint: str,
+    state_path: Path | None = None,
+    s3_backend: Mapping[str, Any] | None = None,
+    ca_bundle: Path | None = None,
 ) -> Path:
     """Write :data:`OVERRIDE_FILE` into ``stack_dir``. Terraform merges it over ``cdk.tf.json``:
     the provider block gains the emulator settings (default tags stay), the backend is replaced."""
     path = Path(stack_dir) / OVERRIDE_FILE
-    document = override_document(endpoint, state_path, s3_backend, provider_aliases(stack_dir))
+    document = override_document(endpoint, state_path, s3_backend, provider_aliases(stack_dir), ca_bundle)
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
 

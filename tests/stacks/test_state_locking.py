@@ -1,8 +1,10 @@
 """State locking, for real: the dev stage's generated S3 backend against the emulator.
 
-The bootstrap stack ``digital-booking-state`` is applied into a moto server (its bucket and lock
-table exactly as it defines them). Then two terraform "writers" use the dev stack's own ``s3``
-backend block (bucket, key, DynamoDB table, ``use_lockfile``), only re-pointed at the emulator:
+The bootstrap stack ``digital-booking-state`` is applied into a moto server over TLS (its
+bucket, bucket policy, key and lock table exactly as it defines them; bucket-policy conditions
+evaluated as on AWS, :mod:`tools.emulator_tls`). Then two terraform "writers" use the dev
+stack's own ``s3`` backend block (bucket, key, ``kms_key_id``, DynamoDB table, ``use_lockfile``),
+only re-pointed at the emulator and told to trust its CA:
 
 - writer 1 runs ``terraform apply``; a ``terraform_data`` local-exec holds it mid-apply (state
   locked) until the test releases it;
@@ -24,52 +26,35 @@ from typing import Any
 
 import pytest
 
-from tools import emulator, sandbox, terraform_cli
+from tools import emulator, terraform_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 
 STAGE_STACK = "digital-booking-dev"
 LOCK_ERROR = "Error acquiring the state lock"
-#: Left out of the bootstrap in the emulator, with the reason (everything else is applied as defined).
-BOOTSTRAP_UNSUPPORTED = {
-    "aws_s3_bucket_policy": "moto 5.2.5 evaluates a Deny statement's Condition as always true, so the "
-    "deny-non-TLS statement (aws:SecureTransport=false) would refuse every state "
-    "read and write over the emulator's plain HTTP",
-}
 
 
 @pytest.fixture(scope="module")
 def moto() -> emulator.MotoServer:
-    with emulator.MotoServer() as server:
+    with emulator.MotoServer(tls=True) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def bootstrapped(moto: emulator.MotoServer, synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``digital-booking-state`` applied into the emulator (bucket, lock table, key...)."""
+    """``digital-booking-state`` applied into the emulator as synthesized (bucket and its policy, table, key...)."""
     work = emulator.copy_stack(
         synth_dir / "stacks" / "digital-booking-state", tmp_path_factory.mktemp("bootstrap") / "digital-booking-state"
     )
-    document = json.loads((work / "cdk.tf.json").read_text())
-    excluded = sandbox.exclusion_closure(document, BOOTSTRAP_UNSUPPORTED)
-    assert [a.split(".")[0] for a in excluded.addresses] == ["aws_s3_bucket_policy"]
-    (work / "cdk.tf.json").write_text(json.dumps(sandbox.prune(document, excluded)))
-    emulator.write_override(work, moto.url, state_path=work / "terraform.tfstate")
+    assert "aws_s3_bucket_policy" in json.loads((work / "cdk.tf.json").read_text())["resource"]
+    emulator.write_override(work, moto.url, state_path=work / "terraform.tfstate", ca_bundle=moto.ca_bundle)
     emulator.init(work, moto.url)
     emulator.apply(work, moto.url)
     return work
 
 
 def _boto(moto: emulator.MotoServer, service: str):  # noqa: ANN202
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=moto.url,
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto.client(service)
 
 
 def _backend(synth_dir: Path, **changes: Any) -> dict[str, Any]:
@@ -97,7 +82,7 @@ def _writer(directory: Path, moto: emulator.MotoServer, backend: dict[str, Any],
     else:
         resources["first"]["provisioner"] = [{"local-exec": {"command": hold}}]
     document = {
-        "terraform": {"backend": {"s3": emulator.s3_backend_override(backend, moto.url)}},
+        "terraform": {"backend": {"s3": emulator.s3_backend_override(backend, moto.url, moto.ca_bundle)}},
         "resource": {"terraform_data": resources},
     }
     (directory / "main.tf.json").write_text(json.dumps(document, indent=2))

@@ -9,7 +9,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PYTHON := .venv/bin/python
 STAGE ?=
 
-.PHONY: install lint db-app-user synth test test-fast bench clean plan diff node-install diagram sandbox security restore restore-assets
+.PHONY: install lint db-app-user synth test test-fast test-pr test-emulator bench clean plan diff node-install \
+	diagram sandbox backend-e2e security restore restore-assets
 
 install: .venv/.installed
 
@@ -64,9 +65,9 @@ node_modules/.installed: package.json package-lock.json
 diagram: install
 	$(PYTHON) -m tools.diagram
 
-# The dev stage, after its account's security baseline, deployed into a local AWS emulator (moto server on
+# A stage, after its account's security baseline, deployed into a local AWS emulator (moto server on
 # 127.0.0.1, started and stopped here) with the real terraform + provider: outputs, a drift re-plan, then
-# everything destroyed. No AWS account or network. STAGE=<stage> picks another stage.
+# everything destroyed. No AWS account or network. STAGE=dev (default), staging or prod.
 sandbox: install
 	$(PYTHON) -m tools.sandbox --stage $(or $(STAGE),dev)
 
@@ -79,6 +80,12 @@ restore: install
 
 restore-assets: install
 	$(PYTHON) -m tools.restore assets --stage $(STAGE) --time $(TIME) $(if $(KEY),--key $(KEY),) $(if $(PREFIX),--prefix $(PREFIX),) $(if $(filter yes,$(DRY_RUN)),--dry-run,)
+
+# The real S3 backend end to end, against the emulator over TLS: the bootstrap with its bucket
+# policy, the dev stage's own backend (state under the state key, both locks, a second writer
+# refused), then everything destroyed.
+backend-e2e: install
+	$(PYTHON) -m tools.backend_e2e
 
 # checkov 3.3.30 over the synthesized stacks (as in `make test`): counts, and findings outside
 # security/checkov-accepted.yaml in prod, the state stack and the security baselines.

@@ -131,7 +131,9 @@ class TerraformStateStore(Construct):
         # something else (AES256 is what `encrypt = true` without `kms_key_id` sends), and leave a
         # request without SSE headers to the default encryption above (the same key): an
         # UploadPart carries no SSE headers, so requiring them would refuse any state above
-        # Terraform's 5 MiB multipart part size. The key may be named by its ARN or its alias.
+        # Terraform's 5 MiB multipart part size. Hence `Null = false` (the header is present)
+        # beside each `StringNotEquals`: a negated operator alone, or its ...IfExists form, also
+        # holds when the header is missing. The key may be named by its ARN or its alias.
         objects = f"{self.bucket.arn}/*"
         S3BucketPolicy(
             self,
@@ -145,7 +147,10 @@ class TerraformStateStore(Construct):
                     "Principal": "*",
                     "Action": "s3:PutObject",
                     "Resource": objects,
-                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                    "Condition": {
+                        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                        "Null": {"s3:x-amz-server-side-encryption": "false"},
+                    },
                 },
                 {
                     "Sid": "DenyWritesWithAnotherKey",
@@ -154,13 +159,14 @@ class TerraformStateStore(Construct):
                     "Action": "s3:PutObject",
                     "Resource": objects,
                     "Condition": {
-                        "StringNotEqualsIfExists": {
+                        "StringNotEquals": {
                             "s3:x-amz-server-side-encryption-aws-kms-key-id": [
                                 self.kms_key.arn,
                                 settings.kms_key_alias,
                                 alias_arn,
                             ]
-                        }
+                        },
+                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
                     },
                 },
             ),

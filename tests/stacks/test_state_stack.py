@@ -80,16 +80,23 @@ def test_bucket_policy_refuses_writes_without_kms_or_with_another_key(state):
     section "Requiring server-side encryption": a bucket policy denies ``s3:PutObject`` unless
     ``s3:x-amz-server-side-encryption`` is ``aws:kms`` and, with
     ``s3:x-amz-server-side-encryption-aws-kms-key-id``, unless it names the one key (as a key
-    ARN). Here both use the ``...IfExists`` form: a request without SSE headers (an UploadPart of
-    a multipart upload never has them) gets the bucket's default, the same key. The key id may
-    also be the alias the stage backends send (Terraform "Backend Type: s3": ``kms_key_id``)."""
+    ARN). Here each also requires the header to be present (IAM "Condition operators": ``Null``
+    ``false``; a negated operator alone holds for a missing key): a request without SSE headers
+    (an UploadPart of a multipart upload never has them) gets the bucket's default, the same key.
+    The key id may also be the alias the stage backends send (Terraform "Backend Type: s3":
+    ``kms_key_id``)."""
     found = statements(state)
     without_kms, other_key = found["DenyWritesWithoutKms"], found["DenyWritesWithAnotherKey"]
     for statement in (without_kms, other_key):
         assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
         assert statement["Action"] == "s3:PutObject" and statement["Resource"].endswith("/*")
-    assert without_kms["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
-    allowed = other_key["Condition"]["StringNotEqualsIfExists"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]
+    assert without_kms["Condition"] == {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+    }
+    key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    assert other_key["Condition"]["Null"] == {key_id: "false"}
+    allowed = other_key["Condition"]["StringNotEquals"][key_id]
     alias = load_state_backend().kms_key_alias
     assert re.fullmatch(r"\$\{aws_kms_key\.state-store_state-key_\w+\.arn\}", allowed[0])
     assert allowed[1] == alias and allowed[2].endswith(f":{alias}") and ":kms:eu-west-1:" in allowed[2]

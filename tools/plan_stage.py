@@ -12,24 +12,35 @@ stdin closed). On an EC2 runner that relies on its instance profile, set
 
 Point them at the emulator (moto, :mod:`tools.emulator`) with ``DIGITAL_BOOKING_EMULATOR_URL``:
 ``start`` runs a throwaway moto server for the one command, a URL
-(``http://127.0.0.1:5000``, e.g. a ``moto_server -p 5000`` left running) uses that server. The
-stage's generated directory then gets the emulator override file (every AWS endpoint at the
-emulator, fake credentials) and keeps the state in a local file
-(``.tools/emulator-state/<stage>.tfstate``), never in S3. Without the variable that file is removed.
+(``http://127.0.0.1:5000``, e.g. a ``moto_server -p 5000`` left running) uses that server.
+Emulator runs work in a throwaway copy of the synthesized output (the override file that sends
+every AWS endpoint to the emulator with fake credentials, a local state file, ``.terraform``),
+removed on every exit, errors and Ctrl-C included: the stage's directory stays exactly as
+``make synth`` wrote it. The public Route 53 zones a stage looks up (prod's domain) are created
+in the emulator first.
 
-``plan`` leaves ``tfplan``, ``plan.json`` (``terraform show -json``) and ``plan-summary.md``
-(``tools/plan_summary.py``, the pull-request comment) in ``cdktf.out/stacks/digital-booking-<stage>``.
+``plan`` keeps the full plan text in ``plan.txt`` and prints a short summary (the counts,
+stateful resources destroyed or replaced, where the files are). Beside it: ``tfplan`` (what
+``terraform apply`` takes), ``plan.json`` (``terraform show -json``) and ``plan-summary.md``
+(``tools/plan_summary.py``, the pull-request comment), in
+``cdktf.out/stacks/digital-booking-<stage>`` against AWS and in
+``.tools/emulator/plans/<stage>`` against the emulator (there without ``tfplan``: nothing to
+apply). The previous run's files are removed first, so a failed plan leaves none behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import configparser
+import contextlib
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from tools import emulator, plan_summary, terraform_cli
@@ -38,7 +49,10 @@ PROJECT_DIR = terraform_cli.PROJECT_DIR
 OUT_DIR = PROJECT_DIR / "cdktf.out"
 EMULATOR_VARIABLE = "DIGITAL_BOOKING_EMULATOR_URL"
 INSTANCE_PROFILE_VARIABLE = "DIGITAL_BOOKING_USE_INSTANCE_PROFILE"
-EMULATOR_STATE_DIR = terraform_cli.TOOLS_DIR / "emulator-state"
+#: Where ``make plan`` against the emulator leaves its files (outside the synthesized stacks).
+EMULATOR_PLANS_DIR = terraform_cli.TOOLS_DIR / "emulator" / "plans"
+#: What one ``make plan`` writes: all removed before the next one starts.
+PLAN_FILES = ("tfplan", "plan.txt", "plan.json", "plan-summary.md")
 
 NO_CREDENTIALS = """\
 error: no AWS credentials found, so `{command}` cannot reach AWS for stage '{stage}'. Looked for:
@@ -122,6 +136,12 @@ def stack_dir(stage: str, out_dir: Path = OUT_DIR) -> Path:
     return out_dir / "stacks" / f"digital-booking-{stage}"
 
 
+def plans_dir(stage: str, endpoint: str | None) -> Path:
+    """Where ``make plan`` leaves its files: beside the stack against AWS (``terraform apply
+    tfplan`` runs there), under ``.tools`` against the emulator (never in the stack directory)."""
+    return EMULATOR_PLANS_DIR / stage if endpoint else stack_dir(stage)
+
+
 def synth(stage: str) -> Path:
     """Synthesize the one stage (plus the bootstrap stack) exactly as ``make synth STAGE=`` does."""
     env = {**os.environ, "DIGITAL_BOOKING_STAGES": stage, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
@@ -134,15 +154,39 @@ def synth(stage: str) -> Path:
     return directory
 
 
-def prepare(directory: Path, stage: str, endpoint: str | None) -> dict[str, str]:
-    """Write (emulator) or remove (AWS) the override file; the extra environment terraform runs with."""
-    if not endpoint:
-        (directory / emulator.OVERRIDE_FILE).unlink(missing_ok=True)
-        return {}
-    EMULATOR_STATE_DIR.mkdir(parents=True, exist_ok=True)
-    emulator.write_override(directory, endpoint, state_path=EMULATOR_STATE_DIR / f"{stage}.tfstate")
-    # Fake keys that win over any profile; empty values are removed from the environment.
+def emulator_env(endpoint: str) -> dict[str, str]:
+    """Fake keys that win over any profile; empty values are removed from the environment."""
     return {**emulator.terraform_env(endpoint), "AWS_SESSION_TOKEN": "", "AWS_PROFILE": ""}
+
+
+@contextlib.contextmanager
+def emulator_copy(directory: Path, endpoint: str) -> Iterator[Path]:
+    """A throwaway copy of the synthesized output with ``directory``'s stack at the emulator: the
+    override file, local state and ``.terraform`` live there and go with it on every exit."""
+    with tempfile.TemporaryDirectory(prefix="digital-booking-emulator-") as tmp:
+        out = Path(tmp) / "cdktf.out"
+        out.mkdir()
+        shutil.copy2(directory.parent.parent / "manifest.json", out / "manifest.json")
+        for stack in directory.parent.iterdir():
+            if stack.is_dir():
+                emulator.copy_stack(stack, out / "stacks" / stack.name)
+        work = out / "stacks" / directory.name
+        emulator.write_override(work, endpoint, state_path=Path(tmp) / "terraform.tfstate")
+        yield work
+
+
+def prepare_emulator(work: Path, endpoint: str) -> None:
+    """Create in the emulator what the stage looks up by name and AWS would already have."""
+    names = emulator.zones_looked_up(json.loads((work / "cdk.tf.json").read_text()))
+    try:
+        created = emulator.create_zones(endpoint, names)
+    except Exception as error:  # noqa: BLE001 - any failure here is reported, with what and where
+        raise SystemExit(
+            f"error: could not create the public Route 53 zone(s) {', '.join(names)} that stage "
+            f"'{work.name}' looks up, in the emulator at {endpoint}: {error}"
+        ) from None
+    for name in created:
+        print(f"==> emulator: created the public hosted zone {name} (the stage looks it up by name)", flush=True)
 
 
 def _env(extra_env: dict[str, str]) -> dict[str, str]:
@@ -154,41 +198,73 @@ def _stream(args: list[str], cwd: Path, extra_env: dict[str, str]) -> int:
     return subprocess.run(args, cwd=cwd, env=_env(extra_env), stdin=subprocess.DEVNULL).returncode
 
 
-def plan(stage: str, endpoint: str | None) -> int:
-    directory = synth(stage)
-    extra = prepare(directory, stage, endpoint)
+def _logged(args: list[str], cwd: Path, extra_env: dict[str, str], log: Path) -> int:
+    """Run with stdout and stderr into ``log`` (the terminal gets the summary, not 5,000 lines)."""
+    with log.open("w") as out:
+        return subprocess.run(
+            args, cwd=cwd, env=_env(extra_env), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        ).returncode
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
+
+
+def run_plan(work: Path, stage: str, extra: dict[str, str], out_dir: Path, where: str) -> int:
+    """terraform init + plan in ``work``; the files into ``out_dir``; a short summary printed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in PLAN_FILES:  # a failed plan must not leave the previous one to be applied or read
+        (out_dir / name).unlink(missing_ok=True)
     terraform = terraform_cli.terraform_binary()
-    where = f"the emulator at {endpoint}" if endpoint else "AWS"
-    print(f"==> terraform init + plan of {directory.relative_to(PROJECT_DIR)} against {where}", flush=True)
-    if _stream([terraform, "init", "-input=false", "-reconfigure", "-no-color"], directory, extra):
-        print("error: terraform init failed (see above)", file=sys.stderr)
+    text = out_dir / "plan.txt"
+    print(f"==> terraform init + plan of stage '{stage}' against {where} (full text: {_shown(text)})", flush=True)
+    if _logged([terraform, "init", "-input=false", "-reconfigure", "-no-color"], work, extra, text):
+        print(f"error: terraform init failed:\n{terraform_cli.error_text(text.read_text())}", file=sys.stderr)
+        print(f"(full output: {_shown(text)})", file=sys.stderr)
         return 1
-    code = _stream(
-        [terraform, "plan", "-input=false", "-lock-timeout=60s", "-out=tfplan", "-detailed-exitcode"], directory, extra
+    code = _logged(
+        [terraform, "plan", "-input=false", "-no-color", "-lock-timeout=60s", "-out=tfplan", "-detailed-exitcode"],
+        work,
+        extra,
+        text,
     )
-    if code == 1:
-        print("error: terraform plan failed (see above)", file=sys.stderr)
+    if code not in (0, 2):
+        (work / "tfplan").unlink(missing_ok=True)
+        print(f"error: terraform plan failed:\n{terraform_cli.error_text(text.read_text())}", file=sys.stderr)
+        print(f"(full output: {_shown(text)})", file=sys.stderr)
         return 1
     shown = subprocess.run(
         [terraform, "show", "-json", "tfplan"],
-        cwd=directory,
+        cwd=work,
         env=_env(extra),
         text=True,
         capture_output=True,
         stdin=subprocess.DEVNULL,
         check=True,
     )
-    (directory / "plan.json").write_text(shown.stdout)
+    (out_dir / "plan.json").write_text(shown.stdout)
     summary = plan_summary.summarize(json.loads(shown.stdout), stage, plan_summary._state_names())
-    (directory / "plan-summary.md").write_text(summary.render())
-    print(f"\n==> {summary.headline().replace('**', '')}")
+    (out_dir / "plan-summary.md").write_text(summary.render())
+    print(f"==> {summary.headline().replace('**', '')}")
     for change in summary.stateful_losses:
-        print(f"    !! STATEFUL {change.action.upper()}: {change.address} ({change.kind})")
-    print(
-        f"    plan: {(directory / 'tfplan').relative_to(PROJECT_DIR)}, "
-        f"comment: {(directory / 'plan-summary.md').relative_to(PROJECT_DIR)}"
-    )
+        forced = f", forced by {', '.join(change.replace_paths)}" if change.replace_paths else ""
+        print(f"    !! STATEFUL {change.action.upper()}: {change.address} ({change.kind}{forced})")
+    lines = len(text.read_text().splitlines())
+    print(f"    full plan: {_shown(text)} ({lines} lines)")
+    print(f"    comment:   {_shown(out_dir / 'plan-summary.md')} (plan.json beside it)")
+    if (out_dir / "tfplan").exists():
+        print(f"    to apply:  terraform -chdir={_shown(out_dir)} apply tfplan")
     return 0
+
+
+def plan(stage: str, endpoint: str | None) -> int:
+    directory = synth(stage)
+    if not endpoint:
+        (directory / emulator.OVERRIDE_FILE).unlink(missing_ok=True)  # left by an older version
+        return run_plan(directory, stage, {}, directory, "AWS")
+    with emulator_copy(directory, endpoint) as work:
+        prepare_emulator(work, endpoint)
+        return run_plan(work, stage, emulator_env(endpoint), plans_dir(stage, endpoint), f"the emulator at {endpoint}")
 
 
 def diff(stage: str, endpoint: str | None) -> int:
@@ -197,33 +273,24 @@ def diff(stage: str, endpoint: str | None) -> int:
         print("error: the cdktf CLI is not installed: run `make node-install` (npm ci)", file=sys.stderr)
         return 2
     directory = synth(stage)
-    extra = prepare(directory, stage, endpoint)
-    if endpoint:  # cdktf diff keeps the existing .terraform: make it follow the override's backend
-        if _stream(
-            [terraform_cli.terraform_binary(), "init", "-input=false", "-reconfigure", "-no-color"], directory, extra
-        ):
+    cli_env = {
+        "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "true",
+        "CHECKPOINT_DISABLE": "1",
+        "DIGITAL_BOOKING_STAGES": stage,
+        "CI": os.environ.get("CI", "1"),
+    }
+    command = [str(cdktf), "diff", f"digital-booking-{stage}", "--skip-synth", "--skip-provider-lock"]
+    command += ["--app", f"{sys.executable} main.py"]
+    if not endpoint:
+        (directory / emulator.OVERRIDE_FILE).unlink(missing_ok=True)  # left by an older version
+        return _stream(command, PROJECT_DIR, cli_env)
+    with emulator_copy(directory, endpoint) as work:
+        prepare_emulator(work, endpoint)
+        extra = {**emulator_env(endpoint), **cli_env}
+        # cdktf diff keeps an existing .terraform: initialize the copy on the override's local backend
+        if _stream([terraform_cli.terraform_binary(), "init", "-input=false", "-no-color"], work, extra):
             return 1
-    extra.update(
-        {
-            "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "true",
-            "CHECKPOINT_DISABLE": "1",
-            "DIGITAL_BOOKING_STAGES": stage,
-            "CI": os.environ.get("CI", "1"),
-        }
-    )
-    return _stream(
-        [
-            str(cdktf),
-            "diff",
-            f"digital-booking-{stage}",
-            "--skip-synth",
-            "--skip-provider-lock",
-            "--app",
-            f"{sys.executable} main.py",
-        ],
-        PROJECT_DIR,
-        extra,
-    )
+        return _stream([*command, "--output", str(work.parent.parent)], PROJECT_DIR, extra)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,20 +301,27 @@ def main(argv: list[str] | None = None) -> int:
     if not args.stage:
         print(f"error: name a stage: make {args.command} STAGE=<stage> (e.g. STAGE=dev)", file=sys.stderr)
         return 2
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C: the emulator and the work copy go.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     endpoint = os.environ.get(EMULATOR_VARIABLE, "").strip() or None
     run = plan if args.command == "plan" else diff
-    if endpoint is None:
-        source = find_credentials()
-        if source is None:
-            print(no_credentials_message(args.command, args.stage), file=sys.stderr)
-            return 2
-        print(f"==> AWS credentials: {source}", flush=True)
-    elif endpoint == "start":  # a throwaway emulator for this one run (empty: everything is to add)
-        (EMULATOR_STATE_DIR / f"{args.stage}.tfstate").unlink(missing_ok=True)  # no state from an old emulator
-        with emulator.MotoServer() as moto:
-            print(f"==> started the emulator (moto) at {moto.url}; it stops when the {args.command} ends", flush=True)
-            return run(args.stage, moto.url)
-    return run(args.stage, endpoint)
+    try:
+        if endpoint is None:
+            source = find_credentials()
+            if source is None:
+                print(no_credentials_message(args.command, args.stage), file=sys.stderr)
+                return 2
+            print(f"==> AWS credentials: {source}", flush=True)
+        elif endpoint == "start":  # a throwaway emulator for this one run (empty: everything is to add)
+            with emulator.MotoServer() as moto:
+                print(
+                    f"==> started the emulator (moto) at {moto.url}; it stops when the {args.command} ends", flush=True
+                )
+                return run(args.stage, moto.url)
+        return run(args.stage, endpoint)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.command} of stage '{args.stage}' stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

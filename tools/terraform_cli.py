@@ -118,6 +118,14 @@ def run(
     return result
 
 
+def error_text(output: str, most: int = 60) -> str:
+    """Terraform's error blocks (from the first ``Error:`` line on), else the end of the output:
+    what a person needs from thousands of lines of plan or apply output."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.lstrip("│ ").startswith("Error:")), None)
+    return "\n".join(lines[first : first + most] if first is not None else lines[-most:])
+
+
 def init_offline(stack_dir: Path) -> None:
     """``terraform init -backend=false``: installs the provider, ignores the S3 backend."""
     run(["init", "-backend=false", "-input=false", "-no-color"], cwd=stack_dir)

@@ -1,23 +1,29 @@
-"""``make sandbox``: the whole dev platform up and down on a laptop, no AWS account, no network.
+"""``make sandbox``: a whole stage up and down on a laptop, no AWS account, no network.
 
     python -m tools.sandbox [--stage dev] [--keep-dir DIR]
 
 The stage's account baseline (``digital-booking-security-<account>-<region>``) goes first, as in the
 bootstrap order, then the stage itself; each runs the steps below in its own emulator.
 
-1. synthesizes the stage, copies its directory and leaves out the resources the emulator cannot
-   emulate (:data:`UNSUPPORTED`, and for the baseline :data:`SECURITY_UNSUPPORTED`) together with
-   everything that references them (the closure over ``${...}`` references and ``depends_on``),
-   printing each with the reason;
-2. starts a moto server on 127.0.0.1 (free port), points the AWS provider at it with an override
-   file (fake credentials, local state) and runs the real terraform + AWS provider: init, apply;
-3. prints the outputs and checks that every non-excluded resource is in the state;
+1. synthesizes the stage and copies its directory; in the copy only:
+   - leaves out the resources the emulator cannot emulate (:data:`UNSUPPORTED`, and for the
+     baseline :data:`SECURITY_UNSUPPORTED`) together with everything that references them (the
+     closure over ``${...}`` references and ``depends_on``), printing each with the reason;
+   - relaxes the protections that would stop the teardown (:data:`RELAXED`: ``prevent_destroy``,
+     deletion protection of databases, load balancers and tables, ``force_destroy`` on
+     buckets), printing each;
+2. starts a moto server on 127.0.0.1 (free port), creates the public hosted zones the stage
+   looks up by name (prod's domain), points the AWS provider at it with an override file (fake
+   credentials, local state) and runs the real terraform + AWS provider: init, apply;
+3. prints the outputs and checks that every resource left in is in the state;
 4. runs a second ``terraform plan`` and reports the drift (what the emulator reads back
    differently from what was applied);
-5. destroys everything, checks the state is empty and stops the emulator (always, even on error).
-
-Exit 0 when apply and destroy succeeded (drift is reported, not fatal: emulator read-back
-differences are not platform bugs, the report says what they are).
+5. destroys everything, checks the state is empty and stops the emulator: always, also after
+   a failed step or Ctrl-C;
+6. prints a summary line. Exit 0 when apply and destroy succeeded and nothing is left in state
+   (drift is reported, not fatal: emulator read-back differences are not platform bugs), 1
+   when a step failed (the summary says which, with terraform's error), 130 on Ctrl-C; never a
+   Python traceback.
 """
 
 from __future__ import annotations
@@ -35,14 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools import emulator
+from tools import emulator, terraform_cli
 
-#: Resource types the emulator (moto 5.2.5) cannot create, with the reason. Keep it short: every
-#: entry removes a piece of the platform from the sandbox (tests/tools/test_sandbox.py checks each
-#: still matters and that nothing else is left out).
+#: What the emulator (moto 5.2.5) cannot create, with the reason: a resource type, or
+#: ``type[attribute]`` for the resources of that type that set the attribute. Keep it short:
+#: every entry removes a piece of the platform from the sandbox. tests/tools/test_sandbox.py
+#: checks each entry still matches a resource of some stage, and each reason still holds
+#: against moto (so an entry goes once moto learns the API).
 UNSUPPORTED: dict[str, str] = {
-    "aws_elasticache_replication_group": "moto 5.2.5 fails on ElastiCache replication groups "
-    "(the provider's create/modify/read cycle is not emulated)",
+    "aws_elasticache_replication_group": "moto 5.2.5 names a replication group's member clusters "
+    "(<id>-001...) but DescribeCacheClusters does not know them, and the provider reads them after create",
     "aws_elasticache_parameter_group": "moto 5.2.5 does not implement CreateCacheParameterGroup (HTTP 500)",
     "aws_elasticache_user_group": "moto 5.2.5 does not implement CreateUserGroup (HTTP 500)",
     "aws_elasticache_subnet_group": "moto 5.2.5 does not implement DeleteCacheSubnetGroup (HTTP 500): "
@@ -50,14 +58,36 @@ UNSUPPORTED: dict[str, str] = {
     "aws_db_option_group": "moto 5.2.5 knows option groups only up to MySQL 8.0 (CreateOptionGroup: "
     "'Cannot find major version 8.4 for mysql'); the instances run without the audit plugin",
     "aws_s3_bucket_logging": "moto 5.2.5 answers PutBucketLogging with HTTP 500 when the target bucket's "
-    'policy has a statement with "Principal": "*" (our deny-non-TLS statement)',
+    'policy has a "Principal": "*" statement (our deny-non-TLS one) before the logging grant',
     "aws_backup_selection": "moto 5.2.5 does not implement CreateBackupSelection (NotImplementedError): the "
     "plans and vault are created, nothing is assigned to them",
+    "aws_cloudfront_response_headers_policy": "moto 5.2.5 does not implement CreateResponseHeadersPolicy (HTTP 404)",
+    "aws_db_instance[replicate_source_db]": "moto 5.2.5 gives a read replica its source's DbiResourceId, so "
+    "the provider's lookup by resource id finds two instances and reports the replica missing",
 }
 
-#: Optional attributes that only name another resource: when that one is left out, the attribute is
-#: dropped and the resource stays in the sandbox (the database without its audit option group).
-DETACHABLE: set[tuple[str, str]] = {("aws_db_instance", "option_group_name")}
+#: Optional attributes that may simply lose a reference to a left-out resource instead of taking
+#: their whole resource out with it: resource type -> attribute paths (``a.b`` reaches into a
+#: nested block). A scalar attribute goes; a list loses only the elements naming a left-out
+#: resource. Each detachment is printed. Without these, the audit option group would take the
+#: databases out of the sandbox, and the response headers policy the CloudFront distribution,
+#: the assets key, the bucket policy and its encryption.
+DETACHABLE: dict[str, tuple[str, ...]] = {
+    "aws_db_instance": ("option_group_name",),
+    "aws_cloudfront_distribution": ("default_cache_behavior.response_headers_policy_id",),
+    "aws_db_event_subscription": ("source_ids",),
+}
+
+#: Protections the sandbox turns off in its copy so the teardown can finish: resource type
+#: (``*``: any), attribute (``lifecycle.prevent_destroy``), the sandbox's value. The stacks in
+#: cdktf.out keep them; the run prints each one it changed.
+RELAXED: tuple[tuple[str, str, bool], ...] = (
+    ("*", "lifecycle.prevent_destroy", False),
+    ("aws_db_instance", "deletion_protection", False),
+    ("aws_lb", "enable_deletion_protection", False),
+    ("aws_dynamodb_table", "deletion_protection_enabled", False),
+    ("aws_s3_bucket", "force_destroy", True),
+)
 
 #: What the account baseline uses that moto 5.2.5 cannot create, with the reason (the account-level
 #: and security services it lacks; tests/tools/test_sandbox.py checks each entry is still needed).
@@ -125,47 +155,117 @@ class Exclusion:
         return sorted(self.reasons)
 
 
-def exclusion_closure(document: dict[str, Any], unsupported: dict[str, str] = UNSUPPORTED) -> Exclusion:
+def _selects(selector: str, address: str, body: Any) -> bool:
+    """Whether an :data:`UNSUPPORTED` key (``aws_x`` or ``aws_x[attribute]``) names this block."""
+    rtype, _, attribute = selector.partition("[")
+    if not address.startswith(f"{rtype}."):
+        return False
+    return not attribute or bool(isinstance(body, dict) and body.get(attribute.rstrip("]")))
+
+
+def _detachable(
+    address: str, body: Any, detachable: dict[str, tuple[str, ...]]
+) -> list[tuple[str, dict[str, Any], str]]:
+    """(path, holder, key) of each detachable attribute this block sets."""
+    if address.startswith("data.") or not isinstance(body, dict):
+        return []
+    found = []
+    for path in detachable.get(address.split(".")[0], ()):
+        *parents, key = path.split(".")
+        holders: list[Any] = [body]
+        for parent in parents:
+            holders = [h.get(parent) for h in holders if isinstance(h, dict)]
+            holders = [x for h in holders for x in (h if isinstance(h, list) else [h])]
+        found += [(path, holder, key) for holder in holders if isinstance(holder, dict) and key in holder]
+    return found
+
+
+def _without_detachable(address: str, body: Any, detachable: dict[str, tuple[str, ...]]) -> Any:
+    if not _detachable(address, body, detachable):
+        return body
+    body = copy.deepcopy(body)
+    for _, holder, key in _detachable(address, body, detachable):
+        del holder[key]
+    return body
+
+
+def exclusion_closure(
+    document: dict[str, Any],
+    unsupported: dict[str, str] = UNSUPPORTED,
+    detachable: dict[str, tuple[str, ...]] = DETACHABLE,
+) -> Exclusion:
     """The unsupported resources plus everything that (transitively) refers to them, except through an
     optional attribute of :data:`DETACHABLE`: that attribute is detached and the resource stays."""
     blocks = _blocks(document)
     excluded = Exclusion(
         {
             address: reason
-            for address in blocks
-            for rtype, reason in unsupported.items()
-            if address.startswith(f"{rtype}.")
+            for address, body in blocks.items()
+            for selector, reason in unsupported.items()
+            if _selects(selector, address, body)
         }
     )
+    referenced = {
+        address: references(_without_detachable(address, body, detachable)) for address, body in blocks.items()
+    }
     changed = True
     while changed:
         changed = False
-        for address, body in blocks.items():
+        for address in blocks:
             if address in excluded.reasons:
                 continue
-            rtype = address.split(".")[0]
-            kept = {k: v for k, v in body.items() if (rtype, k) not in DETACHABLE}
-            culprits = sorted(references(kept) & set(excluded.reasons))
+            culprits = sorted(referenced[address] & set(excluded.reasons))
             if culprits:
                 excluded.reasons[address] = f"refers to {culprits[0]}, which is left out"
-                excluded.detached.pop(address, None)
                 changed = True
-                continue
-            detached = sorted(
-                k for k in body if (rtype, k) in DETACHABLE and references(body[k]) & set(excluded.reasons)
+    gone = set(excluded.reasons)
+    for address, body in blocks.items():
+        if address not in gone:
+            paths = sorted(
+                {path for path, holder, key in _detachable(address, body, detachable) if references(holder[key]) & gone}
             )
-            if detached:
-                excluded.detached[address] = detached
+            if paths:
+                excluded.detached[address] = paths
     return excluded
 
 
+def relax_protections(
+    document: dict[str, Any], relaxed: tuple[tuple[str, str, bool], ...] = RELAXED
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the stack document without the protections that stop a destroy, and what changed."""
+    copied = copy.deepcopy(document)
+    changes = []
+    for rtype, items in copied.get("resource", {}).items():
+        for name, body in items.items():
+            for wanted_type, attribute, value in relaxed:
+                if wanted_type not in ("*", rtype):
+                    continue
+                holder, key = body, attribute
+                if "." in attribute:
+                    section, key = attribute.split(".", 1)
+                    holder = body.get(section)
+                    if not isinstance(holder, dict) or key not in holder:
+                        continue
+                if holder.get(key, False) != value:
+                    holder[key] = value
+                    changes.append(f"{rtype}.{name}: {attribute} = {json.dumps(value)}")
+    return copied, sorted(changes)
+
+
 def prune(document: dict[str, Any], excluded: Exclusion) -> dict[str, Any]:
-    """A copy of the stack document without the excluded blocks (empty type maps dropped)."""
+    """A copy of the stack document without the excluded blocks (empty type maps dropped), and
+    without the detached references (a list keeps its elements that name no left-out resource)."""
     pruned = copy.deepcopy(document)
-    for address, attributes in excluded.detached.items():
+    gone = set(excluded.reasons)
+    for address, paths in excluded.detached.items():
         rtype, name = address.split(".")
-        for attribute in attributes:
-            pruned["resource"][rtype][name].pop(attribute, None)
+        body = pruned["resource"][rtype][name]
+        for _, holder, key in _detachable(address, body, {rtype: tuple(paths)}):
+            value = holder[key]
+            if isinstance(value, list):
+                holder[key] = [item for item in value if not references(item) & gone]
+            else:
+                del holder[key]
     for address in excluded.addresses:
         parts = address.split(".")
         if parts[0] == "output":
@@ -193,10 +293,13 @@ class SandboxReport:
     stage: str
     excluded: Exclusion
     expected: list[str] = field(default_factory=list)
+    relaxed: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     drift: dict[str, list[str]] = field(default_factory=dict)  #: address -> actions, changed attributes
     left_after_destroy: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  #: "<step>: <terraform's error>", in order
+    interrupted: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -205,7 +308,24 @@ class SandboxReport:
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.left_after_destroy and bool(self.expected)
+        return (
+            not self.failures
+            and not self.interrupted
+            and not self.missing
+            and not self.left_after_destroy
+            and bool(self.expected)
+        )
+
+    def summary(self) -> str:
+        timings = ", ".join(f"{k} {v}s" for k, v in self.timings.items())
+        verdict = "OK" if self.ok else ("INTERRUPTED" if self.interrupted else "FAILED")
+        failed = f"failed: {'; '.join(f.split(':', 1)[0] for f in self.failures)}; " if self.failures else ""
+        return (
+            f"==> sandbox {verdict} for stage '{self.stage}': {failed}"
+            f"{len(set(self.created) & set(self.expected))} of {len(self.expected)} resources created, "
+            f"{len(self.excluded.addresses)} left out, {len(self.relaxed)} protections relaxed, "
+            f"drift in {len(self.drift)}, {len(self.left_after_destroy)} left after destroy ({timings})"
+        )
 
 
 def _changed_attributes(change: dict[str, Any]) -> list[str]:
@@ -266,6 +386,16 @@ def _destroy(work: Path, endpoint: str, log: Callable[[str], None]) -> None:
             emulator.terraform(work, ["state", "rm", *addresses], endpoint)
 
 
+def resource_addresses(state_addresses: list[str]) -> list[str]:
+    """The managed resources of ``terraform state list``, one per resource block (instances of a
+    ``count``/``for_each`` block, ``x.y["key"]``, are the block ``x.y``); data sources dropped."""
+    return sorted({re.sub(r"\[[^\]]*\]$", "", a) for a in state_addresses if not a.startswith("data.")})
+
+
+def _failure(step: str, error: Exception) -> str:
+    return f"{step}: {terraform_cli.error_text(str(error), most=40)}"
+
+
 def run_sandbox(
     stack_dir: Path,
     work_dir: Path,
@@ -275,22 +405,26 @@ def run_sandbox(
 ) -> SandboxReport:
     """Deploy ``stack_dir`` (a synthesized stack) into a fresh emulator, re-plan, destroy. ``exercise``:
     run against the deployed stage before it is destroyed (the emulator's URL and the outputs), e.g. a
-    restore."""
+    restore.
+
+    Never raises for a failed step or Ctrl-C: the teardown runs, and the report says what failed."""
     stage = Path(stack_dir).name.removeprefix("digital-booking-")
     work = emulator.copy_stack(Path(stack_dir), Path(work_dir))
     document = json.loads((work / "cdk.tf.json").read_text())
     excluded = exclusion_closure(document, unsupported)
-    pruned = prune(document, excluded)
+    pruned, relaxed = relax_protections(prune(document, excluded))
     (work / "cdk.tf.json").write_text(json.dumps(pruned, indent=2))
-    report = SandboxReport(stage, excluded, expected=managed_addresses(pruned))
+    report = SandboxReport(stage, excluded, expected=managed_addresses(pruned), relaxed=relaxed)
     log(
         f"==> sandbox for stage '{stage}': {len(report.expected)} resources to create, "
-        f"{len(excluded.addresses)} left out"
+        f"{len(excluded.addresses)} left out, {len(relaxed)} protections relaxed (in the sandbox's copy only)"
     )
     for address in excluded.addresses:
         log(f"    left out: {address}: {excluded.reasons[address]}")
     for address, attributes in sorted(excluded.detached.items()):
         log(f"    detached: {address}: {', '.join(attributes)} (it names a left-out resource)")
+    for change in relaxed:
+        log(f"    relaxed for the teardown: {change}")
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         log(f"==> {name}")
@@ -303,45 +437,64 @@ def run_sandbox(
     with emulator.MotoServer() as moto:
         log(f"==> emulator: moto server at {moto.url} (log {moto.log_path})")
         emulator.write_override(work, moto.url, state_path=work / "terraform.tfstate")
-        applied = False
         try:
+            for zone in emulator.create_zones(moto.url, emulator.zones_looked_up(pruned)):
+                log(f"    emulator: created the public hosted zone {zone} (the stage looks it up by name)")
             step("terraform init", lambda: emulator.init(work, moto.url))
-            step("terraform apply", lambda: emulator.apply(work, moto.url))
-            applied = True
-            report.created = emulator.state_addresses(work, moto.url)
-            report.created = [a for a in report.created if not a.startswith("data.")]
+            applied = step("terraform apply", lambda: emulator.apply(work, moto.url, check=False))
+            report.created = resource_addresses(emulator.state_addresses(work, moto.url))
             log(f"    created {len(set(report.created) & set(report.expected))} of {len(report.expected)} resources")
-            for address in report.missing:
-                log(f"    NOT CREATED: {address}")
-            report.outputs = emulator.outputs(work, moto.url)
-            log("==> outputs")
-            for name, value in sorted(report.outputs.items()):
-                log(f"    {name} = {json.dumps(value)}")
-            step("terraform plan (drift check)", lambda: emulator.plan(work, moto.url, ["-out=drift.tfplan"]))
-            shown = emulator.terraform(work, ["show", "-json", "drift.tfplan"], moto.url)
-            report.drift = _drift(json.loads(shown.stdout))
-            if report.drift:
-                log(
-                    f"    drift: the re-plan would change {len(report.drift)} resource(s) "
-                    f"(what the emulator reads back differs from what was applied):"
-                )
-                for address, detail in sorted(report.drift.items()):
-                    actions = [a for a in detail if a in ("create", "update", "delete")]
-                    attributes = [a for a in detail if a not in actions]
-                    log(f"      {'/'.join(actions)}: {address}" + (f" ({', '.join(attributes)})" if attributes else ""))
+            if applied.returncode != 0:
+                report.failures.append(_failure("terraform apply", RuntimeError(applied.stdout + applied.stderr)))
+                log(f"    FAILED: {report.failures[-1]}")
             else:
-                log("    drift: none, the re-plan is empty")
-            if exercise is not None:
-                step("exercise", lambda: exercise(moto.url, report.outputs))
+                for address in report.missing:
+                    log(f"    NOT CREATED: {address}")
+                report.outputs = emulator.outputs(work, moto.url)
+                log("==> outputs")
+                for name, value in sorted(report.outputs.items()):
+                    log(f"    {name} = {json.dumps(value)}")
+                step("terraform plan (drift check)", lambda: emulator.plan(work, moto.url, ["-out=drift.tfplan"]))
+                shown = emulator.terraform(work, ["show", "-json", "drift.tfplan"], moto.url)
+                report.drift = _drift(json.loads(shown.stdout))
+                _log_drift(report.drift, log)
+                if exercise is not None:
+                    step("exercise", lambda: exercise(moto.url, report.outputs))
+        except KeyboardInterrupt:
+            report.interrupted = True
+            log("    interrupted (Ctrl-C): tearing down what was created")
+        except Exception as error:  # noqa: BLE001 - recorded and reported; the teardown must still run
+            report.failures.append(_failure(next(reversed(report.timings), "emulator setup"), error))
+            log(f"    FAILED: {report.failures[-1]}")
         finally:
-            if applied or (work / "terraform.tfstate").exists():
-                step("terraform destroy", lambda: _destroy(work, moto.url, log))
+            if (work / "terraform.tfstate").exists():
+                try:
+                    step("terraform destroy", lambda: _destroy(work, moto.url, log))
+                except Exception as error:  # noqa: BLE001
+                    report.failures.append(_failure("terraform destroy", error))
+                    log(f"    FAILED: {report.failures[-1]}")
                 report.left_after_destroy = [
                     a for a in emulator.state_addresses(work, moto.url) if not a.startswith("data.")
                 ]
                 log(f"    destroyed; {len(report.left_after_destroy)} resources left in state")
+                for address in report.left_after_destroy:
+                    log(f"    LEFT IN STATE: {address}")
         log("==> emulator stopped")
     return report
+
+
+def _log_drift(drift: dict[str, list[str]], log: Callable[[str], None]) -> None:
+    if not drift:
+        log("    drift: none, the re-plan is empty")
+        return
+    log(
+        f"    drift: the re-plan would change {len(drift)} resource(s) "
+        f"(what the emulator reads back differs from what was applied):"
+    )
+    for address, detail in sorted(drift.items()):
+        actions = [a for a in detail if a in ("create", "update", "delete")]
+        attributes = [a for a in detail if a not in actions]
+        log(f"      {'/'.join(actions)}: {address}" + (f" ({', '.join(attributes)})" if attributes else ""))
 
 
 def synth_stage(stage: str, out_dir: Path) -> Path:
@@ -351,6 +504,7 @@ def synth_stage(stage: str, out_dir: Path) -> Path:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from stacks.app import build_app  # jsii starts here, only when synthesizing
 
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     build_app(outdir=str(out_dir), stages=[stage]).synth()
     return Path(out_dir) / "stacks" / f"digital-booking-{stage}"
 
@@ -371,33 +525,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--keep-dir", type=Path, help="work here instead of a temp dir (left for inspection)")
     args = parser.parse_args(argv)
-    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the emulator is still stopped.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the teardown runs and the emulator stops.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: _interrupt())
+    try:
+        return _run(args.stage, args.keep_dir)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(stage: str, keep_dir: Path | None) -> int:
     reports: list[SandboxReport] = []
-    with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
-        base = args.keep_dir or Path(tmp)
-        print(f"==> synth stage '{args.stage}'", flush=True)
-        stack_dir = synth_stage(args.stage, base / "cdktf.out")
-        baseline = baseline_dir(args.stage, base / "cdktf.out")
-        # The bootstrap order: the account's baseline first, then the stage.
-        if baseline is not None:
-            reports.append(
-                run_sandbox(
-                    baseline,
-                    base / "work-security",
-                    log=lambda line: print(line, flush=True),
-                    unsupported={**UNSUPPORTED, **SECURITY_UNSUPPORTED},
-                )
-            )
-        reports.append(run_sandbox(stack_dir, base / "work", log=lambda line: print(line, flush=True)))
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
+            base = keep_dir or Path(tmp)
+            log(f"==> synth stage '{stage}'")
+            stack_dir = synth_stage(stage, base / "cdktf.out")
+            baseline = baseline_dir(stage, base / "cdktf.out")
+            # The bootstrap order: the account's baseline first, then the stage (not after a failed baseline).
+            if baseline is not None:
+                unsupported = {**UNSUPPORTED, **SECURITY_UNSUPPORTED}
+                reports.append(run_sandbox(baseline, base / "work-security", log=log, unsupported=unsupported))
+            if all(report.ok for report in reports):
+                reports.append(run_sandbox(stack_dir, base / "work", log=log))
+    except KeyboardInterrupt:
+        print(f"==> sandbox INTERRUPTED for stage '{stage}' before anything was deployed", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - a clear message instead of a traceback
+        print(f"==> sandbox FAILED for stage '{stage}' before anything was deployed: {error}", file=sys.stderr)
+        return 1
     for report in reports:
-        timings = ", ".join(f"{k} {v}s" for k, v in report.timings.items())
-        print(
-            f"==> sandbox {report.stage} {'OK' if report.ok else 'FAILED'}: {len(report.created)} of "
-            f"{len(report.expected)} resources created, {len(report.excluded.addresses)} left out, drift in "
-            f"{len(report.drift)}, {len(report.left_after_destroy)} left after destroy ({timings})"
-        )
-    return 0 if all(report.ok for report in reports) else 1
+        log(report.summary())
+        for failure in report.failures:
+            log(f"    {failure}")
+    if any(report.interrupted for report in reports):
+        return 130
+    ran_the_stage = bool(reports) and reports[-1].stage == stage
+    return 0 if ran_the_stage and all(report.ok for report in reports) else 1
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

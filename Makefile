@@ -19,9 +19,12 @@ install: .venv/.installed
 	python3 -m pipenv sync --dev
 	@touch $@
 
+# Also writes the Terraform CLI config (.tools/terraformrc: the provider from a local mirror when
+# the machine has one) and says how to use it for terraform or npx cdktf by hand.
 synth: install
 	DIGITAL_BOOKING_STAGES="$(STAGE)" $(PYTHON) main.py
 	@ls -1 cdktf.out/stacks
+	@$(PYTHON) -m tools.terraform_cli --hint
 
 # The style gates, with zero findings: ruff (lint and format, 120 columns), mypy over the code,
 # zizmor over the GitHub workflows (offline: no GitHub API). `make test` runs them first.
@@ -37,6 +40,15 @@ test: install lint
 # The fast tests only (no terraform against the emulator, no checkov): for the edit loop.
 test-fast: install
 	$(PYTHON) -m pytest -m "not slow"
+
+# The two halves of `make test`, as the pull-request workflow runs them side by side:
+# test-pr is what a plan comment waits for (lint, the fast tests, terraform validate, checkov);
+# test-emulator is everything that deploys or plans against the emulator.
+test-pr: install lint
+	$(PYTHON) -m pytest -m "not emulator"
+
+test-emulator: install node-install
+	$(PYTHON) -m pytest -m emulator
 
 # What a change would do to one stage: synth it, then terraform init + plan (`plan`) or
 # `cdktf diff` through the npm cdktf CLI (`diff`). Stops with a clear message where no AWS

@@ -131,5 +131,21 @@ def init_offline(stack_dir: Path) -> None:
     run(["init", "-backend=false", "-input=false", "-no-color"], cwd=stack_dir)
 
 
+def cli_config_hint(path: Path) -> str:
+    """What a person running terraform or ``npx cdktf`` by hand needs to know about the CLI config."""
+    shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+    mirror = find_mirror()
+    if mirror is None:
+        return f"Terraform CLI config: {shown} (no provider mirror here: providers come from the registry)"
+    return (
+        f"Terraform CLI config: {shown} ({_PROVIDER} {AWS_PROVIDER_VERSION} from the mirror {mirror}, offline).\n"
+        f'For terraform and npx cdktf by hand: export TF_CLI_CONFIG_FILE="$PWD/{shown}" CHECKPOINT_DISABLE=1, '
+        "and add --skip-provider-lock to npx cdktf diff/deploy (README: The cdktf CLI)"
+    )
+
+
 if __name__ == "__main__":  # `python -m tools.terraform_cli`: print the CLI config path, for make targets
-    print(write_cli_config())
+    import sys
+
+    config = write_cli_config()
+    print(cli_config_hint(config) if "--hint" in sys.argv[1:] else config)

@@ -100,6 +100,7 @@ def test_copy_stack_leaves_terraform_working_files_behind(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_moto_server_starts_answers_and_stops() -> None:
     with emulator.MotoServer() as moto:
         with urllib.request.urlopen(f"{moto.url}/moto-api/data.json", timeout=5) as response:
@@ -111,6 +112,7 @@ def test_moto_server_starts_answers_and_stops() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_moto_server_is_stopped_when_the_body_fails() -> None:
     with pytest.raises(RuntimeError):
         with emulator.MotoServer() as moto:

@@ -19,7 +19,7 @@ import pytest
 
 from tools import emulator, plan_summary
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 
 CONFIG = {
     "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},

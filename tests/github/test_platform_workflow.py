@@ -40,7 +40,7 @@ def runs(job: dict) -> str:
 
 def test_parses_as_a_mapping_with_jobs(workflow):
     assert isinstance(workflow, dict) and workflow["name"] == "platform"
-    assert set(workflow["jobs"]) == {"test", "plan", "deploy-staging", "deploy-prod"}
+    assert set(workflow["jobs"]) == {"checks", "emulator", "plan", "deploy-staging", "deploy-prod"}
 
 
 def test_triggers_on_pull_requests_and_pushes_to_main(workflow):
@@ -93,15 +93,47 @@ def test_no_expression_is_expanded_inside_a_script(jobs):
         assert "${{" not in script, script
 
 
-def test_test_job_installs_tests_and_synthesizes(jobs):
-    commands = runs(jobs["test"])
-    assert commands.index("make install") < commands.index("make test") < commands.index("make synth")
-    assert step_using(jobs["test"], "hashicorp/setup-terraform")["with"]["terraform_wrapper"] is False
+def test_checks_job_installs_runs_the_fast_half_and_synthesizes(jobs):
+    commands = runs(jobs["checks"])
+    assert commands.index("make install") < commands.index("make test-pr") < commands.index("make synth")
+    assert step_using(jobs["checks"], "hashicorp/setup-terraform")["with"]["terraform_wrapper"] is False
+
+
+def test_emulator_job_runs_the_other_half_beside_the_checks(jobs):
+    emulator = jobs["emulator"]
+    assert "needs" not in emulator  # in parallel with `checks`, from the start
+    commands = runs(emulator)
+    assert commands.index("make install node-install") < commands.index("make test-emulator")
+    assert step_using(emulator, "hashicorp/setup-terraform")["with"]["terraform_wrapper"] is False
+
+
+def test_the_two_halves_are_the_whole_suite():
+    """`make test-pr` (with lint) and `make test-emulator` select complementary markers: together
+    they are `make test`, nothing run twice, nothing left out."""
+    from tests.test_style import make_recipe
+
+    pr_prerequisites, pr = make_recipe("test-pr")
+    _, emulator = make_recipe("test-emulator")
+    _, full = make_recipe("test")
+    assert "lint" in pr_prerequisites.split()
+    assert '-m "not emulator"' in pr and "-m emulator" in emulator
+    assert full.split() == ["$(PYTHON)", "-m", "pytest"]  # the whole suite
+
+
+def test_plan_comments_wait_for_the_checks_only(jobs):
+    assert jobs["plan"]["needs"] == "checks"
+    assert jobs["checks"]["timeout-minutes"] <= 20
+
+
+def test_deploys_wait_for_the_full_suite(jobs):
+    assert sorted(jobs["deploy-staging"]["needs"]) == ["checks", "emulator"]
+    assert jobs["deploy-prod"]["needs"] == "deploy-staging"
+    header = WORKFLOW.read_text().split("\njobs:")[0]
+    assert 'required status checks: "checks" and "emulator"' in header  # merges wait for both
 
 
 def test_plan_runs_per_stage_file_on_pull_requests_only(jobs):
     plan = jobs["plan"]
-    assert plan["needs"] == "test"
     assert "github.event_name == 'pull_request'" in plan["if"]
     assert sorted(plan["strategy"]["matrix"]["stage"]) == stage_names()
     assert plan["strategy"]["fail-fast"] is False

@@ -183,7 +183,7 @@ def prepare_emulator(work: Path, endpoint: str) -> None:
     except Exception as error:  # noqa: BLE001 - any failure here is reported, with what and where
         raise SystemExit(
             f"error: could not create the public Route 53 zone(s) {', '.join(names)} that stage "
-            f"'{work.name}' looks up, in the emulator at {endpoint}: {error}"
+            f"'{work.name.removeprefix('digital-booking-')}' looks up, in the emulator at {endpoint}: {error}"
         ) from None
     for name in created:
         print(f"==> emulator: created the public hosted zone {name} (the stage looks it up by name)", flush=True)
@@ -302,25 +302,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: name a stage: make {args.command} STAGE=<stage> (e.g. STAGE=dev)", file=sys.stderr)
         return 2
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C: the emulator and the work copy go.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        return _run(args.command, args.stage)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(command: str, stage: str) -> int:
     endpoint = os.environ.get(EMULATOR_VARIABLE, "").strip() or None
-    run = plan if args.command == "plan" else diff
+    run = plan if command == "plan" else diff
     try:
         if endpoint is None:
             source = find_credentials()
             if source is None:
-                print(no_credentials_message(args.command, args.stage), file=sys.stderr)
+                print(no_credentials_message(command, stage), file=sys.stderr)
                 return 2
             print(f"==> AWS credentials: {source}", flush=True)
         elif endpoint == "start":  # a throwaway emulator for this one run (empty: everything is to add)
             with emulator.MotoServer() as moto:
-                print(
-                    f"==> started the emulator (moto) at {moto.url}; it stops when the {args.command} ends", flush=True
-                )
-                return run(args.stage, moto.url)
-        return run(args.stage, endpoint)
+                print(f"==> started the emulator (moto) at {moto.url}; it stops when the {command} ends", flush=True)
+                return run(stage, moto.url)
+        return run(stage, endpoint)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.command} of stage '{args.stage}' stopped", file=sys.stderr)
+        print(f"\ninterrupted: {command} of stage '{stage}' stopped", file=sys.stderr)
         return 130
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cdktf_cli import readme_commands
 from tools import emulator, plan_stage
 from tools.terraform_cli import PROJECT_DIR
 
@@ -262,6 +264,20 @@ def test_make_plan_against_the_emulator_prints_a_summary_and_leaves_the_stack_as
     assert {c["type"] for c in plan["resource_changes"]} >= {"aws_vpc", "aws_lb", "aws_autoscaling_group"}
     assert (plans / "plan-summary.md").read_text().startswith("<!-- digital-booking-plan:dev -->")
     assert not (plans / "tfplan").exists()  # planned against a throwaway emulator: nothing to apply
+
+    # The README's lines that render the comment again run as written, from the project root
+    # (the AWS one reads the stage directory's plan.json, borrowed here from the emulator plan).
+    borrowed = plan_stage.stack_dir("dev") / "plan.json"
+    shutil.copy2(plans / "plan.json", borrowed)
+    try:
+        for command in readme_commands("To render it again from the project root"):
+            rendered = subprocess.run(
+                ["bash", "-c", command], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+            )
+            assert rendered.returncode == 0, command + rendered.stderr
+            assert rendered.stdout.startswith("<!-- digital-booking-plan:dev -->"), command
+    finally:
+        borrowed.unlink()
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_npx_cdktf_synth_and_diff_as_the_readme_says(project: Path) -> None:
     stack = project / "cdktf.out" / "stacks" / "digital-booking-dev"
     with emulator.MotoServer() as moto:
         emulator.write_override(stack, moto.url, state_path=stack / "terraform.tfstate")
-        init = shell(f"{setup} && terraform init -input=false -no-color", stack)
+        init = shell(f"{setup} && terraform -chdir={stack.relative_to(project)} init -input=false -no-color", project)
         assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
         diff_line = "npx cdktf diff digital-booking-dev --skip-provider-lock"
         assert diff_line in mirror_only

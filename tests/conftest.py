@@ -70,3 +70,17 @@ def prod(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
 @pytest.fixture(scope="session")
 def dev(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
     return stacks["digital-booking-dev"]
+
+
+@pytest.fixture(autouse=True)
+def _emulator_tests_are_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts the emulator must be marked ``emulator``: CI runs those in their own job
+    (`make test-emulator`), beside the checks the plan comments wait for (`make test-pr`)."""
+    if request.node.get_closest_marker("emulator") is not None:
+        return
+    from tools import emulator
+
+    def refuse(self: emulator.MotoServer) -> emulator.MotoServer:
+        raise AssertionError(f"{request.node.nodeid} starts the emulator: mark it @pytest.mark.emulator")
+
+    monkeypatch.setattr(emulator.MotoServer, "start", refuse)

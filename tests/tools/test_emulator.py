@@ -122,6 +122,7 @@ def test_moto_server_is_stopped_when_the_body_fails() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_a_stage_refuses_to_run_in_an_account_that_is_not_its_own(synth_dir: Path, tmp_path: Path) -> None:
     """The wrong-account guard, run: the dev stack's provider, with credentials of another account (the
     emulator's, 123456789012, is not dev's), refuses before reading or changing anything. AWS provider

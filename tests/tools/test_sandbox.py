@@ -359,6 +359,7 @@ FAILS_WITH = {
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_every_type_left_out_of_the_baseline_really_fails_in_the_emulator(tmp_path: Path) -> None:
     """Only what the emulator cannot do is left out: each type, alone, fails to apply against moto, with the
     error its reason describes (run side by side: each mostly waits for the provider's retries)."""
@@ -382,6 +383,7 @@ def test_every_type_left_out_of_the_baseline_really_fails_in_the_emulator(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_sandbox_deploys_replans_and_destroys_the_dev_accounts_baseline(synth_dir: Path, tmp_path: Path) -> None:
     lines: list[str] = []
     report = sandbox.run_sandbox(

@@ -33,6 +33,7 @@ import copy
 import json
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -350,13 +351,78 @@ def _drift(plan_json: dict[str, Any]) -> dict[str, list[str]]:
 #: A delete the emulator answered with "<thing>NotFound", and the id it was for. Terraform prints
 #: one "Error: deleting <what> (<id>): ... api error <Code>: ..." per failed delete.
 _GONE_ON_DELETE = re.compile(
-    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error [\w.]*NotFound\b", re.S
+    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error\s+[\w.]*NotFound\b", re.S
 )
 
 
 def resources_already_gone(destroy_output: str) -> set[str]:
     """Ids whose delete failed only because the emulator no longer had them."""
     return set(_GONE_ON_DELETE.findall(destroy_output))
+
+
+#: A security group rule the emulator says exists already, and its address. Terraform prints one
+#: "Error: creating VPC Security Group Rule ... with <address>, ... InvalidPermission.Duplicate" each.
+_DUPLICATE_RULE = re.compile(
+    r"Error: creating VPC Security Group Rule\s+with (aws_vpc_security_group_(?:egress|ingress)_rule\.[\w-]+),"
+    r"(?:(?!Error: ).)*?api error\s+InvalidPermission\.Duplicate\b",
+    re.S,
+)
+
+
+def rules_created_already(apply_output: str) -> list[str]:
+    """Addresses of security group rules whose create failed only because the emulator had them."""
+    return sorted(set(_DUPLICATE_RULE.findall(apply_output)))
+
+
+def find_rule(ec2: Any, egress: bool, group_id: str, config: dict[str, Any]) -> str | None:
+    """The id (``sgr-...``) of the emulator's rule of ``group_id`` that ``config`` describes, if any."""
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    for rule in rules["SecurityGroupRules"]:
+        if (
+            rule["IsEgress"] == egress
+            and rule.get("IpProtocol") == str(config.get("ip_protocol"))
+            and rule.get("FromPort") == config.get("from_port")
+            and rule.get("ToPort") == config.get("to_port")
+            and rule.get("ReferencedGroupInfo", {}).get("GroupId") == config.get("referenced_security_group_id")
+            and rule.get("CidrIpv4") == config.get("cidr_ipv4")
+            and rule.get("PrefixListId") == config.get("prefix_list_id")
+        ):
+            return str(rule["SecurityGroupRuleId"])
+    return None
+
+
+def _apply(work: Path, endpoint: str, log: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """``terraform apply``, working around a moto 5.2.5 quirk under load: a slow answer to
+    AuthorizeSecurityGroup{Ingress,Egress} makes the provider send it again, and moto answers the
+    repeat with InvalidPermission.Duplicate although the first one created the rule. Such a rule
+    exists as configured: it is imported into the state and apply runs again. Anything else fails."""
+    for attempt in range(3):
+        result = emulator.apply(work, endpoint, check=False)
+        duplicates = rules_created_already(result.stdout + result.stderr) if result.returncode else []
+        if not duplicates or attempt == 2:
+            return result
+        document = json.loads((work / "cdk.tf.json").read_text())
+        state = json.loads(emulator.terraform(work, ["show", "-json"], endpoint).stdout)
+        ids = {
+            r["address"]: r["values"].get("id")
+            for r in state.get("values", {}).get("root_module", {}).get("resources", [])
+        }
+        ec2 = emulator.client(endpoint, "ec2")
+        imported = 0
+        for address in duplicates:
+            rtype, name = address.split(".")
+            config = {
+                key: ids.get(value[2:-4], value) if isinstance(value, str) and value.endswith(".id}") else value
+                for key, value in document["resource"][rtype][name].items()
+            }
+            rule = find_rule(ec2, rtype.endswith("egress_rule"), config["security_group_id"], config)
+            if rule is not None:
+                log(f"    emulator quirk: moto already had {address} ({rule}) after a repeated call: importing it")
+                emulator.terraform(work, ["import", "-input=false", "-no-color", address, rule], endpoint)
+                imported += 1
+        if not imported:
+            return result
+    return result
 
 
 def _destroy(work: Path, endpoint: str, log: Callable[[str], None]) -> None:
@@ -441,7 +507,7 @@ def run_sandbox(
             for zone in emulator.create_zones(moto.url, emulator.zones_looked_up(pruned)):
                 log(f"    emulator: created the public hosted zone {zone} (the stage looks it up by name)")
             step("terraform init", lambda: emulator.init(work, moto.url))
-            applied = step("terraform apply", lambda: emulator.apply(work, moto.url, check=False))
+            applied = step("terraform apply", lambda: _apply(work, moto.url, log))
             report.created = resource_addresses(emulator.state_addresses(work, moto.url))
             log(f"    created {len(set(report.created) & set(report.expected))} of {len(report.expected)} resources")
             if applied.returncode != 0:

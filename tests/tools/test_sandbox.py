@@ -398,3 +398,46 @@ def test_sandbox_deploys_replans_and_destroys_the_dev_accounts_baseline(synth_di
     assert report.outputs["security_topic_arn"].endswith(":digital-booking-security-alerts")
     assert not report.left_after_destroy, log
     assert "drift: none" in log, log
+
+
+RULE_DUPLICATE = (  # from a real `make sandbox STAGE=staging` run (2026-11-29), terraform's -no-color output
+    "Error: creating VPC Security Group Rule\n\n"
+    "  with aws_vpc_security_group_egress_rule.app-servers_alb-egress-to-app-8080_514F3B3F,\n"
+    "  on cdk.tf.json line 3099, in resource.aws_vpc_security_group_egress_rule."
+    "app-servers_alb-egress-to-app-8080_514F3B3F:\n"
+    "3099:       },\n\n"
+    "operation error EC2: AuthorizeSecurityGroupEgress, https response error\n"
+    "StatusCode: 400, RequestID:\nVektDSC832tGrhLUZwzg1hoN7KhOVQXzpIEsdziaqs9ZTex65En0, api error\n"
+    "InvalidPermission.Duplicate: The specified rule already exists\n"
+)
+RULE_REFUSED = (
+    "Error: creating VPC Security Group Rule\n\n"
+    "  with aws_vpc_security_group_ingress_rule.database_ingress-from-clients_3B7246EE,\n"
+    "operation error EC2: AuthorizeSecurityGroupIngress, https response error StatusCode: 400, api error "
+    "InvalidGroup.NotFound: The security group 'sg-1' does not exist\n"
+)
+
+
+def test_rules_the_emulator_had_already_are_named_by_address() -> None:
+    assert sandbox.rules_created_already(RULE_REFUSED + "\n" + RULE_DUPLICATE) == [
+        "aws_vpc_security_group_egress_rule.app-servers_alb-egress-to-app-8080_514F3B3F"
+    ]
+    assert sandbox.rules_created_already(RULE_REFUSED) == []
+
+
+def test_the_rule_a_configuration_describes_is_found_in_the_emulator() -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        alb = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]
+        app = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+        permission = {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": app}]}
+        ec2.authorize_security_group_egress(GroupId=alb, IpPermissions=[permission])
+        config = {"ip_protocol": "tcp", "from_port": 8080, "to_port": 8080, "referenced_security_group_id": app}
+        found = sandbox.find_rule(ec2, True, alb, config)
+        assert found is not None and found.startswith("sgr-")
+        assert sandbox.find_rule(ec2, True, alb, {**config, "from_port": 8443, "to_port": 8443}) is None
+        assert sandbox.find_rule(ec2, False, alb, config) is None  # an ingress rule is another rule

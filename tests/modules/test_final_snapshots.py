@@ -117,6 +117,7 @@ def minimal_root(work: Path, instance: dict, endpoint: str) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_moto_refuses_a_final_snapshot_name_that_is_taken(moto):
     """What makes the test below able to fail: moto 5.2.5 answers a second DeleteDBInstance with a final
     snapshot name already taken as RDS does, DBSnapshotAlreadyExists (API_DeleteDBInstance.html)."""
@@ -141,6 +142,7 @@ def test_moto_refuses_a_final_snapshot_name_that_is_taken(moto):
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_a_stage_deleted_twice_leaves_two_final_snapshots(moto, dev, tmp_path):
     """The dev database's final-snapshot settings (identifier, expression, lifecycle) in a minimal root
     (dev: prod's deletion protection would refuse the destroy),

@@ -272,6 +272,7 @@ def test_the_drill_in_process(in_process_drill):
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_make_restore_on_the_dev_stage_the_sandbox_deployed(dev_sandbox):
     """The same drill on dev as terraform built it in the emulator (real terraform and provider): the
     database restored beside the original, checked, switched; the assets bucket's objects restored."""

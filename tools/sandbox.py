@@ -9,6 +9,8 @@ bootstrap order, then the stage itself; each runs the steps below in its own emu
    - leaves out the resources the emulator cannot emulate (:data:`UNSUPPORTED`, and for the
      baseline :data:`SECURITY_UNSUPPORTED`) together with everything that references them (the
      closure over ``${...}`` references and ``depends_on``), printing each with the reason;
+   - adapts what moto does differently (:data:`ADAPTED`: a CloudFront origin group becomes its
+     primary origin), printing each;
    - relaxes the protections that would stop the teardown (:data:`RELAXED`: ``prevent_destroy``,
      deletion protection of databases, load balancers and tables, ``force_destroy`` on
      buckets), printing each;
@@ -65,6 +67,9 @@ UNSUPPORTED: dict[str, str] = {
     "aws_cloudfront_response_headers_policy": "moto 5.2.5 does not implement CreateResponseHeadersPolicy (HTTP 404)",
     "aws_db_instance[replicate_source_db]": "moto 5.2.5 gives a read replica its source's DbiResourceId, so "
     "the provider's lookup by resource id finds two instances and reports the replica missing",
+    "aws_backup_restore_testing_plan": "moto 5.2.5 does not implement CreateRestoreTestingPlan (HTTP 404)",
+    "aws_db_instance_automated_backups_replication": "moto 5.2.5 does not implement "
+    "StartDBInstanceAutomatedBackupsReplication (HTTP 500)",
 }
 
 #: Optional attributes that may simply lose a reference to a left-out resource instead of taking
@@ -230,6 +235,46 @@ def exclusion_closure(
     return excluded
 
 
+def _primary_origins(body: dict[str, Any]) -> str | None:
+    """Cache behaviours that target an origin group target its first member instead; the groups go."""
+    groups = body.get("origin_group") or []
+    if not groups:
+        return None
+    primary = {group["origin_id"]: group["member"][0]["origin_id"] for group in groups}
+    behaviours = [body.get("default_cache_behavior"), *(body.get("ordered_cache_behavior") or [])]
+    for behaviour in behaviours:
+        if isinstance(behaviour, dict) and behaviour.get("target_origin_id") in primary:
+            behaviour["target_origin_id"] = primary[behaviour["target_origin_id"]]
+    del body["origin_group"]
+    targets = ", ".join(f"{group} -> {origin}" for group, origin in sorted(primary.items()))
+    return (
+        f"origin groups replaced by their primary origin ({targets}): moto 5.2.5 refuses a cache behaviour "
+        "that targets an origin group (NoSuchOrigin); the failover itself is not exercised"
+    )
+
+
+#: What the sandbox changes in its copy, beyond leaving things out, because moto does it
+#: differently: resource type -> a change that returns what it did (or None when nothing applied).
+#: The resource stays in the sandbox in the form moto accepts; each change is printed.
+ADAPTED: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "aws_cloudfront_distribution": _primary_origins,
+}
+
+
+def adapt(
+    document: dict[str, Any], adapted: dict[str, Callable[[dict[str, Any]], str | None]] = ADAPTED
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the stack document in the form the emulator accepts (:data:`ADAPTED`), and what changed."""
+    copied = copy.deepcopy(document)
+    changes = []
+    for rtype, change in adapted.items():
+        for name, body in copied.get("resource", {}).get(rtype, {}).items():
+            done = change(body)
+            if done:
+                changes.append(f"{rtype}.{name}: {done}")
+    return copied, changes
+
+
 def relax_protections(
     document: dict[str, Any], relaxed: tuple[tuple[str, str, bool], ...] = RELAXED
 ) -> tuple[dict[str, Any], list[str]]:
@@ -295,6 +340,7 @@ class SandboxReport:
     excluded: Exclusion
     expected: list[str] = field(default_factory=list)
     relaxed: list[str] = field(default_factory=list)
+    adapted: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     drift: dict[str, list[str]] = field(default_factory=dict)  #: address -> actions, changed attributes
@@ -478,9 +524,10 @@ def run_sandbox(
     work = emulator.copy_stack(Path(stack_dir), Path(work_dir))
     document = json.loads((work / "cdk.tf.json").read_text())
     excluded = exclusion_closure(document, unsupported)
-    pruned, relaxed = relax_protections(prune(document, excluded))
+    adapted_document, adapted = adapt(prune(document, excluded))
+    pruned, relaxed = relax_protections(adapted_document)
     (work / "cdk.tf.json").write_text(json.dumps(pruned, indent=2))
-    report = SandboxReport(stage, excluded, expected=managed_addresses(pruned), relaxed=relaxed)
+    report = SandboxReport(stage, excluded, expected=managed_addresses(pruned), relaxed=relaxed, adapted=adapted)
     log(
         f"==> sandbox for stage '{stage}': {len(report.expected)} resources to create, "
         f"{len(excluded.addresses)} left out, {len(relaxed)} protections relaxed (in the sandbox's copy only)"
@@ -491,6 +538,8 @@ def run_sandbox(
         log(f"    detached: {address}: {', '.join(attributes)} (it names a left-out resource)")
     for change in relaxed:
         log(f"    relaxed for the teardown: {change}")
+    for change in adapted:
+        log(f"    adapted for the emulator: {change}")
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         log(f"==> {name}")

@@ -31,7 +31,7 @@ DOCUMENT = {
 
 
 def test_unsupported_list_is_short_and_explained() -> None:
-    assert 0 < len(sandbox.UNSUPPORTED) <= 10  # each one has its probe (test_sandbox_exclusions.py)
+    assert 0 < len(sandbox.UNSUPPORTED) <= 12  # each one has its probe (test_sandbox_exclusions.py)
     assert all(t.startswith("aws_") and "moto 5.2.5" in reason for t, reason in sandbox.UNSUPPORTED.items())
 
 
@@ -157,6 +157,17 @@ def test_detachable_references_go_instead_of_their_resource() -> None:
         "response_headers_policy_id"
         in document["resource"]["aws_cloudfront_distribution"]["cdn"]["default_cache_behavior"]
     )  # the input is not modified
+
+
+def test_an_origin_group_becomes_its_primary_origin_in_the_sandbox(prod) -> None:
+    adapted, changes = sandbox.adapt(prod.json)
+    (distribution,) = adapted["resource"]["aws_cloudfront_distribution"].values()
+    (original,) = prod.resources("aws_cloudfront_distribution").values()
+    assert "origin_group" not in distribution and original["origin_group"]  # the stack itself keeps it
+    primary = original["origin_group"][0]["member"][0]["origin_id"]
+    assert distribution["default_cache_behavior"]["target_origin_id"] == primary
+    assert len(changes) == 1 and "origin groups replaced by their primary origin" in changes[0]
+    assert sandbox.adapt({"resource": {"aws_cloudfront_distribution": {"plain": {"origin": []}}}})[1] == []
 
 
 def test_protections_are_relaxed_in_the_copy_only_and_each_is_named() -> None:

@@ -99,6 +99,12 @@ def build_section(cls: type, raw: Any, section: str, problems: Problems) -> Any:
         if key not in fields:
             problems.add(f"{section}.{key}", value, "unknown key (a typo?)", "one of " + ", ".join(sorted(fields)))
             continue
+        table = _table_type(hints[key])
+        if table is not None:
+            tables = _build_tables(table, value, f"{section}.{key}", problems, describe(cls, key))
+            if tables is not None:
+                values[key] = tables
+            continue
         ok, converted = _convert(hints[key], value)
         if ok:
             values[key] = converted
@@ -114,6 +120,25 @@ def build_section(cls: type, raw: Any, section: str, problems: Problems) -> Any:
     if not complete:
         return None
     return cls(**values)
+
+
+def _table_type(tp: Any) -> type | None:
+    """The dataclass of a ``tuple[SomeTable, ...]`` field (a TOML array of tables), else None."""
+    if typing.get_origin(tp) in (tuple, list):
+        item = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item) and isinstance(item, type):
+            return item
+    return None
+
+
+def _build_tables(cls: type, raw: Any, path: str, problems: Problems, allowed: str) -> tuple[Any, ...] | None:
+    """An array of tables (``[[section.key]]``), each built like a section and reported as
+    ``path[index].field``; None when any of them is incomplete."""
+    if not isinstance(raw, list):
+        problems.add(path, raw, "wrong type or value", allowed)
+        return None
+    built = [build_section(cls, item, f"{path}[{index}]", problems) for index, item in enumerate(raw)]
+    return tuple(built) if all(item is not None for item in built) else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -142,6 +142,15 @@ class LoadBalancerSettings:
     access_log_expiration_days: int = setting(90, allowed="days ALB access logs are kept in their bucket, 1 to 3650")
     #: Seconds an idle client connection is kept open.
     idle_timeout_seconds: int = setting(60, allowed="1 to 4000 seconds")
+    #: Seconds a new target's share of requests ramps up from nothing to full (JIT and pools warming).
+    slow_start_seconds: int = setting(
+        120, allowed="0 (off) or 30 to 900 seconds a new target takes to reach its full share of requests"
+    )
+    #: Seconds a leaving target keeps its in-flight requests: the longest booking request (checkout,
+    #: with the payment provider's timeout) must fit.
+    deregistration_delay_seconds: int = setting(
+        60, allowed="0 to 3600 seconds, at least the longest booking request (checkout with payment)"
+    )
 
     @property
     def https(self) -> bool:
@@ -203,6 +212,12 @@ class LoadBalancerSettings:
         check_retention(problems, "waf_log_retention_days", self.waf_log_retention_days)
         check_range(problems, "access_log_expiration_days", self.access_log_expiration_days, 1, 3650)
         check_range(problems, "idle_timeout_seconds", self.idle_timeout_seconds, 1, 4000)
+        # Target group attributes: slow_start.duration_seconds "30-900 seconds (0 to disable)",
+        # deregistration_delay.timeout_seconds "0-3600 seconds" (Elastic Load Balancing API Reference,
+        # TargetGroupAttribute).
+        if self.slow_start_seconds != 0:
+            check_range(problems, "slow_start_seconds", self.slow_start_seconds, 30, 900)
+        check_range(problems, "deregistration_delay_seconds", self.deregistration_delay_seconds, 0, 3600)
 
 
 class PublicLoadBalancer(Tier[LoadBalancerSettings]):
@@ -217,13 +232,21 @@ class PublicLoadBalancer(Tier[LoadBalancerSettings]):
         *,
         network: Network,
         target_port: int,
+        target_protocol: str = "HTTPS",
     ) -> None:
         super().__init__(scope, id_, settings, context)
         name = context.name
+        if target_protocol not in ("HTTPS", "HTTP"):
+            raise ValueError(f"target_protocol {target_protocol!r}: the ALB talks HTTPS or HTTP to its targets")
         self.https_enabled: bool = settings.https
-        #: Port the targets serve on, and the port the health check uses (None: the same).
+        #: Port and protocol the targets serve on, and the port the health check uses (None: the same).
         self.target_port: int = target_port
+        self.target_protocol: str = target_protocol
         self.health_check_port: int | None = settings.health_check_port
+        #: How long a new target ramps up, and how long a leaving one drains (the fleet sizes its hooks
+        #: and its forecast buffer by them).
+        self.slow_start_seconds: int = settings.slow_start_seconds
+        self.deregistration_delay_seconds: int = settings.deregistration_delay_seconds
 
         self.security_group = tier_security_group(
             self,
@@ -278,14 +301,19 @@ class PublicLoadBalancer(Tier[LoadBalancerSettings]):
             "target-group",
             name=aws_name(name, "app"),
             port=target_port,
-            protocol="HTTP",
+            # HTTPS: TLS to the targets with the certificate each makes at boot (FSBP ELB.22, ELB.21 below).
+            protocol=target_protocol,
             target_type="instance",
             vpc_id=network.vpc_id,
-            deregistration_delay="30",
+            deregistration_delay=str(settings.deregistration_delay_seconds),
+            slow_start=settings.slow_start_seconds,
+            # Slow start works with round robin only (not least outstanding requests, nor weighted random
+            # with anomaly mitigation): said here, not left to the default.
+            load_balancing_algorithm_type="round_robin",
             health_check=LbTargetGroupHealthCheck(
                 enabled=True,
                 path=settings.health_check_path,
-                protocol="HTTP",
+                protocol=target_protocol,
                 matcher="200-399",
                 port=str(settings.health_check_port) if settings.health_check_port else "traffic-port",
                 interval=15,

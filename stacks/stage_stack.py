@@ -101,6 +101,7 @@ class StageStack(TerraformStack):
             stage,
             network=self.network,
             target_port=config.app_servers.app_port,
+            target_protocol=config.app_servers.target_protocol,
         )
         self.app_servers = AppServerFleet(self, "app-servers", config.app_servers, stage, network=self.network)
         self.app_servers.register_with(self.load_balancer)

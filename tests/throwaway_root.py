@@ -1,6 +1,7 @@
 """A throwaway root filesystem to run a boot script in, as root, with chroot: real programs copied
 from this machine (with the shared libraries ``ldd`` names), stand-ins (tests/stand_ins/) for what
-cannot run here (dnf, the AWS CLI, systemctl), and users of its own in its /etc files.
+cannot run here (dnf, the AWS CLI, systemctl, curl and the instance metadata behind it), and users
+of its own in its /etc files. openssl is the real one, with this machine's configuration.
 
     root = ThrowawayRoot.build(tmp_path / "root")
     root.write("/var/lib/cloud/user-data.sh", script)
@@ -37,15 +38,22 @@ PROGRAMS = (
     "mkdir",
     "mkfifo",
     "mv",
+    "openssl",
     "rm",
     "setpriv",
+    "sleep",
     "stat",
     "touch",
     "truncate",
     "useradd",
 )
 #: The stand-ins on the PATH of the root, by the name they stand in for.
-COMMAND_STAND_INS = ("dnf", "aws", "systemctl")
+COMMAND_STAND_INS = ("dnf", "aws", "systemctl", "curl")
+#: Where the stand-ins keep what they emulate: the instance metadata (one file per path under
+#: ``imds/``), the calls they record, and what the openssl package brings (its configuration).
+STAND_IN_STATE = "/var/lib/stand-ins"
+#: The openssl configuration the copied binary reads (its OPENSSLDIR), which the openssl package provides.
+OPENSSL_CONFIG = "/usr/lib/ssl/openssl.cnf"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -100,7 +108,14 @@ class ThrowawayRoot:
             shutil.copy(STAND_INS / stand_in, path / "usr/bin" / stand_in)
         for helper in ("amazon-cloudwatch-agent-ctl", "service"):
             shutil.copy(STAND_INS / helper, path / "usr/libexec/stand-ins" / helper)
+        shutil.copy(Path(OPENSSL_CONFIG).resolve(), path / "usr/libexec/stand-ins/openssl.cnf")
         return root
+
+    def set_metadata(self, **paths: str) -> None:
+        """Instance metadata the curl stand-in serves (``local_hostname`` -> ``local-hostname``,
+        ``autoscaling__target_lifecycle_state`` -> ``autoscaling/target-lifecycle-state``)."""
+        for key, value in paths.items():
+            self.write(f"{STAND_IN_STATE}/imds/{key.replace('__', '/').replace('_', '-')}", value)
 
     def inside(self, path: str | Path) -> Path:
         """The host path of ``path`` in the root (``/etc/passwd`` -> ``<root>/etc/passwd``)."""

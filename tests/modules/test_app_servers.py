@@ -188,8 +188,12 @@ def test_the_service_keeps_its_systemd_hardening(stage_stack):
 
 
 def test_user_data_holds_no_secret(stage_stack):
+    """No credential is written into the boot script. A token fetched at boot (the instance metadata's
+    session token, ``token=$(curl ...)``) is not in it; a literal one would be."""
     commands = "\n".join(line for line in user_data(stage_stack).splitlines() if not line.startswith("#"))
-    assert not re.search(r"(?i)password|secret|token\s*=|AKIA[0-9A-Z]{16}|BEGIN (RSA|OPENSSH) PRIVATE", commands)
+    assert not re.search(
+        r"(?i)password|secret|token\s*=\s*[^$\s]|AKIA[0-9A-Z]{16}|BEGIN (RSA|EC|OPENSSH)? ?PRIVATE", commands
+    )
 
 
 # --- application errors -------------------------------------------------------------------------
@@ -355,7 +359,12 @@ def test_launch_template_change_rolls_the_fleet(stage_stack):
     group = stage_stack.only("aws_autoscaling_group")
     template = name_of(stage_stack, "aws_launch_template", stage_stack.only("aws_launch_template"))
     # the concrete version (not "$Latest") makes a new template version a change of the group
-    assert group["launch_template"]["version"] == f"${{aws_launch_template.{template}.latest_version}}"
+    specification = (
+        group["mixed_instances_policy"]["launch_template"]["launch_template_specification"]
+        if "mixed_instances_policy" in group
+        else group["launch_template"]
+    )
+    assert specification["version"] == f"${{aws_launch_template.{template}.latest_version}}"
     refresh = group["instance_refresh"]
     assert refresh["strategy"] == "Rolling" and refresh["preferences"]["min_healthy_percentage"] == 100
 
@@ -364,14 +373,20 @@ def test_later_applies_do_not_reset_desired_capacity(stage_stack):
     assert "desired_capacity" in stage_stack.only("aws_autoscaling_group")["lifecycle"]["ignore_changes"]
 
 
-def test_target_tracking_on_cpu_and_on_requests_per_target(stage_stack):
-    config = load_stage(stage_stack.stage).app_servers
-    policies = {
+def target_tracking(stack) -> dict[str, dict]:
+    """The target tracking policies' configurations, by their predefined metric."""
+    return {
         p["target_tracking_configuration"]["predefined_metric_specification"]["predefined_metric_type"]: p[
             "target_tracking_configuration"
         ]
-        for p in stage_stack.resources("aws_autoscaling_policy").values()
+        for p in stack.resources("aws_autoscaling_policy").values()
+        if p["policy_type"] == "TargetTrackingScaling"
     }
+
+
+def test_target_tracking_on_cpu_and_on_requests_per_target(stage_stack):
+    config = load_stage(stage_stack.stage).app_servers
+    policies = target_tracking(stage_stack)
     assert set(policies) == {"ASGAverageCPUUtilization", "ALBRequestCountPerTarget"}
     assert policies["ASGAverageCPUUtilization"]["target_value"] == config.cpu_target_percent
     assert policies["ALBRequestCountPerTarget"]["target_value"] == config.requests_per_target

@@ -70,26 +70,46 @@ class BootedServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        pid_file = self.root.inside(f"/run/{self.unit}.pid")
-        if pid_file.exists():
+        """End every process the stand-in systemctl started (the app and the drain watcher)."""
+        for pid_file in self.root.inside("/run").glob("*.pid"):
             try:
                 os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            except ProcessLookupError:
+            except (ProcessLookupError, ValueError):
                 pass
 
 
-def boot(root_dir: Path, script: str, opener: str) -> BootedServer:
+#: The instance metadata of the booted instance (the curl stand-in serves it, IMDSv2 only).
+METADATA = {
+    "local_hostname": "ip-10-30-16-25.eu-west-1.compute.internal",
+    "instance_id": "i-0123456789abcdef0",
+    "autoscaling__target_lifecycle_state": "InService",
+}
+
+
+def app_unit(root: ThrowawayRoot) -> str:
+    """The unit that runs the application: the one logging to a file (StandardOutput=append:)."""
+    (unit,) = [
+        path.stem
+        for path in root.inside("/etc/systemd/system").glob("*.service")
+        if re.search(r"^StandardOutput=append:", path.read_text(), re.M)
+    ]
+    return unit
+
+
+def boot(root_dir: Path, script: str, opener: str = "manager") -> BootedServer:
     root = ThrowawayRoot.build(root_dir)
+    root.set_metadata(**METADATA)
     root.write(USER_DATA, script, mode=0o700)
     booted = root.run(["/bin/bash", USER_DATA], env={"STAND_IN_OUTPUT_OPENER": opener}, timeout=120)
+    if booted.returncode != 0:
+        BootedServer(root, "", "", "", "").stop()  # what it started before failing
     assert booted.returncode == 0, f"the boot script failed:\n{booted.stdout}\n{booted.stderr}"
 
     # What the agent was told to run with (amazon-cloudwatch-agent-ctl -a fetch-config ... -c file:<config>).
     (config_path,) = re.findall(r"-c file:(\S+)", root.inside("/var/lib/stand-ins/agent-ctl").read_text())
     agent = json.loads(root.inside(config_path).read_text())
     (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
-    (pid_file,) = root.inside("/run").glob("*.pid")
-    unit = pid_file.stem
+    unit = app_unit(root)
     log, deadline = root.inside(collected["file_path"]), time.monotonic() + 10
     while not (log.exists() and f"service {unit} started" in log.read_text()):
         assert time.monotonic() < deadline, f"the service never logged its start to {collected['file_path']}"
@@ -192,3 +212,156 @@ def test_the_agent_still_reads_what_the_service_logs_after_a_rotation(server):
     server.service_logs("after the rotation")
     text = server.read(server.app_log, server.agent_user)
     assert "after the rotation" in text and "before the rotation" not in text
+
+
+# -- TLS to the load balancer, made at boot ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def https_server(prod, tmp_path_factory):
+    """prod's boot script (HTTPS to the targets), run once for the TLS and lifecycle checks."""
+    booted = boot(tmp_path_factory.mktemp("https") / "root", user_data_of(prod))
+    yield booted
+    booted.stop()
+
+
+def unit_text(server: BootedServer, unit: str) -> str:
+    return server.root.inside(f"/etc/systemd/system/{unit}.service").read_text()
+
+
+def tls_files(server: BootedServer) -> tuple[str, str]:
+    """The certificate and key the app unit hands the app (Spring Boot's server.ssl.certificate and
+    server.ssl.certificate-private-key, PEM files)."""
+    exec_start = re.search(r"^ExecStart=(.*)$", unit_text(server, server.unit), re.M)
+    assert exec_start, "the app unit has no ExecStart="
+    arguments = dict(re.findall(r"--([\w.-]+)=(\S+)", exec_start.group(1)))
+    assert arguments.get("server.ssl.enabled") == "true", "the app is not told to serve HTTPS"
+    return (
+        arguments["server.ssl.certificate"].removeprefix("file:"),
+        arguments["server.ssl.certificate-private-key"].removeprefix("file:"),
+    )
+
+
+def test_the_app_gets_a_certificate_for_its_private_dns_name(https_server):
+    """ "Target groups for your Application Load Balancers", routing configuration: with HTTPS to the
+    targets the load balancer establishes TLS connections "using certificates that you install on the
+    targets. The load balancer does not validate these certificates. Therefore, you can use
+    self-signed certificates" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
+    load-balancer-target-groups.html). The certificate the boot script made names the instance's private
+    DNS name, read from the instance metadata with an IMDSv2 token (the curl stand-in refuses requests
+    without one), and is the one the app is given."""
+    certificate, _ = tls_files(https_server)
+    shown = https_server.root.run(
+        ["openssl", "x509", "-in", certificate, "-noout", "-subject", "-ext", "subjectAltName"], check=True
+    ).stdout
+    hostname = METADATA["local_hostname"]
+    assert f"CN = {hostname}" in shown and f"DNS:{hostname}" in shown
+
+
+def test_the_key_belongs_to_the_certificate_and_only_the_app_user_reads_it(https_server):
+    """Least privilege for the private key: owned by the service user, mode 0400, in a directory only
+    root and the service's group enter; the CloudWatch agent's user and anybody else cannot read it."""
+    certificate, key = tls_files(https_server)
+    root = https_server.root
+    facts = root.run(["stat", "-c", "%U %G %a", key], check=True).stdout.split()
+    assert facts == [https_server.service_user, https_server.service_user, "400"]
+    assert "BEGIN PRIVATE KEY" in https_server.read(key, https_server.service_user)  # a PKCS 8 PEM key
+    for other in (https_server.agent_user, "nobody"):
+        assert root.run(["cat", key], user=other).returncode != 0, f"{other} can read the TLS key"
+    from_key = root.run(["openssl", "pkey", "-in", key, "-pubout"], check=True).stdout
+    from_certificate = root.run(["openssl", "x509", "-in", certificate, "-noout", "-pubkey"], check=True).stdout
+    assert from_key == from_certificate
+
+
+def test_a_plain_http_stage_makes_no_key_and_serves_http(dev, tmp_path):
+    """A non-production stage may talk plain HTTP to its targets (target_protocol = "HTTP"): then no key
+    is made and the app is not told to serve TLS."""
+    server = boot(tmp_path / "root", user_data_of(dev))
+    try:
+        assert not server.root.inside("/etc/booking/tls").exists()
+        assert "--server.ssl" not in unit_text(server, server.unit)
+    finally:
+        server.stop()
+
+
+# -- lifecycle hooks -----------------------------------------------------------------------------------
+
+
+def hook_named(stack, transition: str) -> dict:
+    group = stack.only("aws_autoscaling_group")
+    (hook,) = [h for h in group["initial_lifecycle_hook"] if h["lifecycle_transition"] == transition]
+    return {**hook, "group": group["name"]}
+
+
+def completed_actions(server: BootedServer) -> list[dict[str, str]]:
+    """The complete-lifecycle-action calls the aws stand-in recorded, as option -> value."""
+    recorded = server.root.inside("/var/lib/stand-ins/lifecycle-actions")
+    lines = recorded.read_text().splitlines() if recorded.exists() else []
+    return [dict(re.findall(r"--([\w-]+) (\S+)", line)) for line in lines]
+
+
+def test_the_boot_completes_the_launch_hook_once_the_app_answers(https_server, prod):
+    """ "How lifecycle hooks work": a launching instance waits in Pending:Wait "until you either complete
+    the lifecycle action, or the timeout period ends" (https://docs.aws.amazon.com/autoscaling/ec2/
+    userguide/lifecycle-hooks-overview.html). The boot completes the group's launch hook for this instance
+    with CONTINUE after the app answered on its port (the curl stand-in answers while the app runs)."""
+    hook = hook_named(prod, "autoscaling:EC2_INSTANCE_LAUNCHING")
+    assert {
+        "lifecycle-hook-name": hook["name"],
+        "auto-scaling-group-name": hook["group"],
+        "instance-id": METADATA["instance_id"],
+        "lifecycle-action-result": "CONTINUE",
+        "region": "eu-west-1",
+    } in completed_actions(https_server)
+
+
+def test_the_launch_hook_is_completed_at_every_boot(https_server):
+    """ "Use lifecycle hooks with a warm pool": with a launch hook, a new instance "pauses to perform the
+    custom action when it reaches the Warmed:Pending:Wait state, and then again when the instance restarts
+    and reaches the Pending:Wait state"; and "by default, cloud-init runs user data only on the first boot"
+    (https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html). So the unit
+    that completes it is enabled for every boot, not a step of the boot script."""
+    ready = unit_text(https_server, "booking-ready")
+    assert re.search(r"^WantedBy=multi-user\.target$", ready, re.M)
+    assert re.search(r"^Type=oneshot$", ready, re.M)
+    assert "enable booking-ready" in https_server.root.inside("/var/lib/stand-ins/systemctl").read_text() or (
+        "start booking-ready" in https_server.root.inside("/var/lib/stand-ins/systemctl").read_text()
+    )
+    before = len(completed_actions(https_server))
+    command = re.search(r"^ExecStart=(.*)$", ready, re.M).group(1).split()  # as systemd starts it at a boot
+    https_server.root.run(command, check=True, timeout=30)
+    assert len(completed_actions(https_server)) == before + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target_state", ["Terminated", "Warmed:Stopped"])
+def test_a_leaving_instance_stops_the_app_then_completes_the_terminating_hook(prod, tmp_path, target_state):
+    """ "How lifecycle hooks work": a terminating instance is first deregistered from the load balancer
+    (in-flight requests drain), then "the lifecycle hook puts the instance into a wait state
+    (Terminating:Wait)" until the action is completed or times out; with a warm pool's reuse policy, an
+    instance going back to the pool waits in Warmed:Pending:Wait. "Retrieve the target lifecycle state
+    through instance metadata" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/
+    retrieving-target-lifecycle-state-through-imds.html): the instance reads where it is going. The drain
+    unit waits for that state to leave InService, stops the app (gracefully, its unit's TimeoutStopSec),
+    then completes the group's terminating hook for this instance. Slow: the unit polls every 5 seconds
+    and gives the CloudWatch agent 10 seconds for the last lines."""
+    server = boot(tmp_path / "root", user_data_of(prod))
+    try:
+        hook = hook_named(prod, "autoscaling:EC2_INSTANCE_TERMINATING")
+        app_pid = int(server.root.inside(f"/run/{server.unit}.pid").read_text())
+        time.sleep(6)  # the drain unit has seen the instance in service
+        server.root.set_metadata(autoscaling__target_lifecycle_state=target_state)
+        deadline = time.monotonic() + 40
+        while not any(a.get("lifecycle-hook-name") == hook["name"] for a in completed_actions(server)):
+            assert time.monotonic() < deadline, "the drain unit never completed the terminating hook"
+            time.sleep(0.5)
+        (action,) = [a for a in completed_actions(server) if a["lifecycle-hook-name"] == hook["name"]]
+        assert action["lifecycle-action-result"] == "CONTINUE"
+        assert action["instance-id"] == METADATA["instance_id"]
+        assert action["auto-scaling-group-name"] == hook["group"]
+        with pytest.raises(ProcessLookupError):
+            os.kill(app_pid, 0)
+        history = server.root.inside("/var/lib/stand-ins/systemctl").read_text()
+        assert f"stop {server.unit}" in history
+    finally:
+        server.stop()

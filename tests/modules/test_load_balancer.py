@@ -197,9 +197,10 @@ def test_an_existing_certificate_is_used_as_is():
 def test_target_group_checks_the_stage_health_path_on_the_app_port(stage_stack):
     config = load_stage(stage_stack.stage)
     group = stage_stack.only("aws_lb_target_group")
-    assert group["port"] == config.app_servers.app_port and group["protocol"] == "HTTP"
+    assert group["port"] == config.app_servers.app_port and group["protocol"] == config.app_servers.target_protocol
     check = group["health_check"]
     assert check["enabled"] is True and check["path"] == config.load_balancer.health_check_path
+    assert check["protocol"] == config.app_servers.target_protocol
     assert check["port"] == (
         str(config.load_balancer.health_check_port) if config.load_balancer.health_check_port else "traffic-port"
     )

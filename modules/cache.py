@@ -1,12 +1,22 @@
-"""Cache tier: an ElastiCache Redis replication group in the private-data subnets.
+"""Cache tier: an ElastiCache Valkey (or Redis OSS) replication group in the private-data subnets.
+
+- Valkey by default: the same commands and clients as Redis OSS 7, at a lower price per node
+  (ElastiCache pricing); Redis OSS 7.0/7.1 stays selectable (``engine``). The parameter group
+  family, the alarms' wording and the diagram follow the engine; TLS, RBAC and IAM authentication
+  are the same for both (IAM authentication needs Valkey 7.2+ or Redis OSS 7.0+: every allowed
+  version qualifies).
 
 - Read-through cache in front of the database: ``allkeys-lru`` eviction by default, so a full
   cache drops the coldest keys instead of refusing writes.
 - Encrypted at rest with this tier's KMS key and in transit (TLS required).
-- Authentication without a secret anywhere: Redis RBAC with an IAM-authenticated user. The app
+- Authentication without a secret anywhere: RBAC with an IAM-authenticated user. The app
   servers' role gets ``elasticache:Connect`` and signs a short-lived IAM token; there is no
   AUTH token to keep in code, user data, Secrets Manager or Terraform state. The group's
-  mandatory ``default`` user is switched off.
+  mandatory ``default`` user is switched off. The users and their group are of the "redis"
+  RBAC engine for both engines: ElastiCache accepts such a group for a Valkey cluster, while a
+  "valkey" group admits only users that authenticate, and its ``default`` user could do so only
+  with a password (IAM needs the user id to equal the name, and the id ``default`` is the
+  account's built-in user): a password in Terraform state for a user that is switched off.
 - With ``automatic_failover``: a replica in another AZ is promoted when the primary fails
   (Multi-AZ). Daily snapshots with retention (and a final one on delete), slow log to CloudWatch.
 - Events (failover, node replacement, snapshots) go to the tier's own unencrypted topic with an
@@ -15,7 +25,7 @@
 - Where the app finds it: SecureString SSM parameters (this tier's key) under
   ``/digital-booking/<name>/cache/``, readable and decryptable only by the roles
   :meth:`BookingCache.grant_connect` names; :meth:`BookingCache.allow_from` admits a client's
-  security group on the Redis port (both sides of the rule).
+  security group on the cache port (both sides of the rule).
 """
 
 from __future__ import annotations
@@ -68,16 +78,30 @@ from modules.settings import (
     setting,
 )
 
-REDIS_PORT = 6379
+#: The port of both engines (Valkey keeps Redis OSS's).
+CACHE_PORT = 6379
 
 
 CACHE_NODE_TYPE = re.compile(r"^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
-REDIS_VERSIONS = ("7.0", "7.1")
+#: Versions allowed per engine, with their parameter group family ("Engine specific parameters",
+#: ElastiCache User Guide: Valkey 7.2 uses valkey7, 8.x valkey8, Redis OSS 7.x redis7). Valkey 9.x
+#: is listed by ElastiCache too; its family name is not confirmed here, so it waits.
+ENGINE_VERSIONS: dict[str, dict[str, str]] = {
+    "valkey": {"7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8", "8.2": "valkey8"},
+    "redis": {"7.0": "redis7", "7.1": "redis7"},
+}
+#: How people name the engine (alarms, dashboards, the diagram).
+ENGINE_LABELS = {"valkey": "Valkey", "redis": "Redis OSS"}
 
 
 @dataclass(frozen=True)
 class CacheSettings:
-    """[cache]: the Redis replication group in front of the database."""
+    """[cache]: the Valkey (or Redis OSS) replication group in front of the database."""
+
+    #: The engine: Valkey (cheaper per node, same commands and clients) or Redis OSS.
+    engine: Literal["valkey", "redis"] = setting(
+        "valkey", allowed="'valkey' (default: lower price per node) or 'redis' (Redis OSS)"
+    )
 
     #: Node type of every node (vertical sizing).
     node_type: str = setting(
@@ -91,7 +115,9 @@ class CacheSettings:
     automatic_failover: bool = setting(
         True, allowed=("true or false: promote a replica in another AZ when the primary fails (true in production)")
     )
-    engine_version: str = setting("7.1", allowed="a Redis 7 version: '7.0' or '7.1'")
+    engine_version: str = setting(
+        "8.2", allowed="for valkey '7.2', '8.0', '8.1' or '8.2' (default); for redis '7.0' or '7.1'"
+    )
     #: Eviction policy when memory is full.
     maxmemory_policy: Literal["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl"] = setting(
         "allkeys-lru",
@@ -111,6 +137,10 @@ class CacheSettings:
     #: Days the slow log is kept.
     log_retention_days: int = setting(30, allowed=f"a CloudWatch retention: {RETENTIONS}")
 
+    @property
+    def parameter_group_family(self) -> str:
+        return ENGINE_VERSIONS[self.engine].get(self.engine_version, "")
+
     def check(self, problems: SectionProblems, region: str) -> None:
         if not CACHE_NODE_TYPE.match(self.node_type):
             problems.add(
@@ -127,29 +157,42 @@ class CacheSettings:
                 "automatic failover needs a replica to promote",
                 "2 to 6 when automatic_failover is true",
             )
-        if self.engine_version not in REDIS_VERSIONS:
-            problems.add("engine_version", self.engine_version, "not a supported Redis version", "'7.0' or '7.1'")
+        versions = ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in versions:
+            problems.add(
+                "engine_version",
+                self.engine_version,
+                f"not a {ENGINE_LABELS[self.engine]} version this platform allows",
+                f"for {self.engine}: " + ", ".join(repr(v) for v in versions),
+            )
         check_range(problems, "snapshot_retention_days", self.snapshot_retention_days, 0, 35)
         check_windows(problems, "snapshot_window", self.snapshot_window, self.maintenance_window, 60, "ElastiCache")
         check_retention(problems, "log_retention_days", self.log_retention_days)
 
 
 class BookingCache(Tier[CacheSettings]):
-    """The Redis replication group and what it needs. See the module docstring."""
+    """The Valkey (or Redis OSS) replication group and what it needs. See the module docstring."""
 
     def __init__(
         self, scope: Construct, id_: str, settings: CacheSettings, context: StageContext, *, network: Network
     ) -> None:
         super().__init__(scope, id_, settings, context)
         name = context.name
-        self.port: int = REDIS_PORT
+        self.port: int = CACHE_PORT
+        #: The engine, and how alarms and dashboards name it.
+        self.engine: str = settings.engine
+        self.engine_label: str = ENGINE_LABELS[settings.engine]
 
         self.kms_key = customer_managed_key(
             self, "key", context.account, f"{name}: cache data at rest and its connection parameters", tags=context.tags
         )
 
         self.security_group = tier_security_group(
-            self, context, network.vpc_id, "cache", f"{name} cache: Redis port from the app servers only"
+            self,
+            context,
+            network.vpc_id,
+            "cache",
+            f"{name} cache: {self.engine_label} port from the app servers only",
         )
         #: The cache's security group (no egress rules: the cache starts no connections).
         self.security_group_id: str = self.security_group.id
@@ -162,17 +205,22 @@ class BookingCache(Tier[CacheSettings]):
             description=f"{name} cache: private-data subnets",
             tags=context.resource_tags,
         )
+        family = settings.parameter_group_family
         parameter_group = ElasticacheParameterGroup(
             self,
             "parameter-group",
-            name=f"{name}-redis7",
-            family="redis7",
+            name=f"{name}-{family}",
+            family=family,
             description=f"{name}: read-through cache eviction",
             parameter=[ElasticacheParameterGroupParameter(name="maxmemory-policy", value=settings.maxmemory_policy)],
             tags=context.resource_tags,
+            # A new engine or major version is a new family and group: the new one exists before the
+            # replication group moves to it, the old one goes after.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
 
         # RBAC: the mandatory "default" user is off; the app's user authenticates with IAM (no password).
+        # "redis" RBAC engine for both cache engines (see the module docstring).
         default_user = ElasticacheUser(
             self,
             "default-user",
@@ -219,11 +267,11 @@ class BookingCache(Tier[CacheSettings]):
             "replication-group",
             replication_group_id=group_id,
             description=f"{name} read-through cache",
-            engine="redis",
+            engine=settings.engine,
             engine_version=settings.engine_version,
             node_type=settings.node_type,
             num_cache_clusters=settings.node_count,
-            port=REDIS_PORT,
+            port=CACHE_PORT,
             parameter_group_name=parameter_group.name,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.security_group.id],
@@ -272,7 +320,8 @@ class BookingCache(Tier[CacheSettings]):
             {
                 "primary-endpoint": self.primary_endpoint_address,
                 "reader-endpoint": self.reader_endpoint_address,
-                "port": str(REDIS_PORT),
+                "port": str(CACHE_PORT),
+                "engine": settings.engine,
                 "user": self.app_user_name,
                 "replication-group-id": self.replication_group_id,
             },
@@ -322,15 +371,15 @@ class BookingCache(Tier[CacheSettings]):
         return topic
 
     def allow_from(self, client: Connectable) -> None:
-        """Let ``client`` reach the Redis port: ingress here, egress on the client's group."""
+        """Let ``client`` reach the cache port: ingress here, egress on the client's group."""
         label = client.connection_label
         open_port(
             self,
-            REDIS_PORT,
+            CACHE_PORT,
             to_group=self.security_group.id,
             from_group=client.security_group_id,
-            ingress=("ingress-from-clients", f"Redis (TLS) from the {label}"),
-            egress=("client-egress-to-cache", f"{label.capitalize()} to the Redis cache"),
+            ingress=("ingress-from-clients", f"{self.engine_label} (TLS) from the {label}"),
+            egress=("client-egress-to-cache", f"{label.capitalize()} to the {self.engine_label} cache"),
         )
 
     def grant_connect(self, role: Grantee) -> None:

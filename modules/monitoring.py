@@ -113,14 +113,14 @@ class MonitoringSettings:
     #: Database read replicas: lag in seconds.
     db_replica_lag_seconds: int = setting(60, allowed="read-replica lag (seconds) that alarms, 1 to 86400")
     #: Cache (every member): engine CPU %, memory % of maxmemory, evictions per period, replica lag (s).
-    cache_engine_cpu_percent: float = setting(75.0, allowed="Redis engine-thread CPU % that alarms, 1 to 100")
+    cache_engine_cpu_percent: float = setting(75.0, allowed="cache engine-thread CPU % that alarms, 1 to 100")
     #: A warm allkeys-lru cache sits near 100 % of memory by design; what matters is the memory that counts
     #: for eviction (without overhead and buffers) and the evictions themselves.
     cache_memory_for_eviction_percent: float = setting(
-        95.0, allowed="Redis memory counted for eviction (% of maxmemory) that alarms, 1 to 100"
+        95.0, allowed="cache memory counted for eviction (% of maxmemory) that alarms, 1 to 100"
     )
     cache_evictions: int = setting(100, allowed="keys evicted per period that alarm, 1 to 100000000")
-    cache_replication_lag_seconds: float = setting(30.0, allowed="Redis replica lag (seconds) that alarms, 0.1 to 3600")
+    cache_replication_lag_seconds: float = setting(30.0, allowed="cache replica lag (seconds) that alarms, 0.1 to 3600")
     #: NAT gateways: port-allocation errors per period above which it fires (0: any error).
     nat_port_allocation_errors: int = setting(
         0, allowed=("NAT port-allocation errors per period above which it alarms, 0 (any error) to 100000")
@@ -364,6 +364,9 @@ class MonitoredCache(Protocol):
     @property
     def member_cluster_ids(self) -> Sequence[str]: ...
 
+    @property
+    def engine_label(self) -> str: ...
+
 
 class MonitoredAssets(Protocol):
     #: None without CloudFront (dashboard only: its metrics live in us-east-1).
@@ -517,7 +520,7 @@ class PlatformAlarms(Construct):
         members = list(cache.member_cluster_ids) if cache is not None else []
         replicated = len(members) > 1
         for index, member in enumerate(members, start=1):
-            self._cache_alarms(f"node-{index}", member, replicated)
+            self._cache_alarms(f"node-{index}", member, replicated, cache.engine_label if cache else "")
         if members:
             for title, metric, stat in (
                 ("Cache: engine CPU %", "EngineCPUUtilization", "Average"),
@@ -808,13 +811,13 @@ class PlatformAlarms(Construct):
             ],
         )
 
-    def _cache_alarms(self, label: str, member: str, replicated: bool) -> None:
+    def _cache_alarms(self, label: str, member: str, replicated: bool, engine: str) -> None:
         t = self.settings
         node = {"CacheClusterId": member}
         self._alarm(
             "cache",
             f"cache-{label}-engine-cpu-high",
-            f"Cache {label}: the Redis engine thread is busy",
+            f"Cache {label}: the {engine} engine thread is busy",
             "AWS/ElastiCache",
             "EngineCPUUtilization",
             node,

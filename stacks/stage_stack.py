@@ -190,13 +190,13 @@ class StageStack(TerraformStack):
             self,
             "cache_primary_endpoint",
             value=self.cache.primary_endpoint_address,
-            description="Redis primary endpoint (TLS, IAM auth)",
+            description=f"{self.cache.engine_label} primary endpoint (TLS, IAM auth)",
         )
         TerraformOutput(
             self,
             "cache_reader_endpoint",
             value=self.cache.reader_endpoint_address,
-            description="Redis reader endpoint (TLS, IAM auth)",
+            description=f"{self.cache.engine_label} reader endpoint (TLS, IAM auth)",
         )
         TerraformOutput(
             self,

@@ -1,4 +1,4 @@
-"""Cache tier, per stage: Redis placement, encryption, IAM auth, failover, logs, access, discovery."""
+"""Cache tier, per stage: placement, encryption, IAM auth, failover, logs, access, discovery."""
 
 from __future__ import annotations
 

@@ -403,6 +403,7 @@ CACHE = SimpleNamespace(
     replication_group_id="t-cache",
     member_cluster_ids=["t-cache-001", "t-cache-002"],
     slow_log_group_name="/t/cache/slow",
+    engine_label="Valkey",
 )
 
 
@@ -439,8 +440,17 @@ def test_every_cache_member_of_a_replicated_group_gets_cpu_memory_evictions_and_
         }
 
 
+def test_the_cache_alarms_name_the_engine_in_use():
+    found = synth_alarms(cache=CACHE)["aws_cloudwatch_metric_alarm"].values()
+    cpu = [a for a in found if a["metric_name"] == "EngineCPUUtilization"]
+    assert cpu and all("the Valkey engine thread" in a["alarm_description"] for a in cpu)
+    redis = SimpleNamespace(**{**vars(CACHE), "engine_label": "Redis OSS"})
+    cpu = [a for a in synth_alarms(cache=redis)["aws_cloudwatch_metric_alarm"].values() if "CPU" in a["alarm_name"]]
+    assert all("Redis OSS" in a["alarm_description"] for a in cpu)
+
+
 def test_a_single_cache_node_gets_no_replication_lag_alarm():
-    single = SimpleNamespace(replication_group_id="t-cache", member_cluster_ids=["t-cache-001"])
+    single = SimpleNamespace(replication_group_id="t-cache", member_cluster_ids=["t-cache-001"], engine_label="Valkey")
     found = synth_alarms(cache=single)["aws_cloudwatch_metric_alarm"].values()
     assert "ReplicationLag" not in {a["metric_name"] for a in found} and len(found) == 3
 

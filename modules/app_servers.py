@@ -447,14 +447,16 @@ def _time_zones() -> frozenset[str]:
 class AppServerFleet(Tier[AppServerSettings]):
     """Security group, instance role, launch template, Auto Scaling group and scaling policies."""
 
-    #: How the other tiers' security-group rule descriptions name this fleet.
+    #: How the other tiers' security-group rule descriptions name this fleet, and where it runs.
     connection_label = "app servers"
+    subnet_tier = "private-app"
 
     def __init__(
         self, scope: Construct, id_: str, settings: AppServerSettings, context: StageContext, *, network: Network
     ) -> None:
         super().__init__(scope, id_, settings, context)
         name = context.name
+        self.network = network
         group_name = f"{name}-app"
         #: The lifecycle hooks' names (the boot script's units complete them).
         self.launch_hook_name: str = f"{group_name}-launching"
@@ -800,6 +802,7 @@ class AppServerFleet(Tier[AppServerSettings]):
                 egress=(f"alb-egress-to-app-{port}", f"ALB to the app servers' {what} {port}"),
                 tags=self.context.tags,
             )
+            self.network.open_tier_port(port, from_tier="public", to_tier=self.subnet_tier, what=f"ALB to the {what}")
         self.autoscaling_group.target_group_arns = [load_balancer.target_group_arn]
         self._target_tracking(
             "requests",

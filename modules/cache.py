@@ -178,6 +178,7 @@ class BookingCache(Tier[CacheSettings]):
     ) -> None:
         super().__init__(scope, id_, settings, context)
         name = context.name
+        self.network = network
         self.port: int = CACHE_PORT
         #: The engine, and how alarms and dashboards name it.
         self.engine: str = settings.engine
@@ -380,6 +381,9 @@ class BookingCache(Tier[CacheSettings]):
             from_group=client.security_group_id,
             ingress=("ingress-from-clients", f"{self.engine_label} (TLS) from the {label}"),
             egress=("client-egress-to-cache", f"{label.capitalize()} to the {self.engine_label} cache"),
+        )
+        self.network.open_tier_port(
+            CACHE_PORT, from_tier=client.subnet_tier, to_tier="private-data", what=self.engine_label
         )
 
     def grant_connect(self, role: Grantee) -> None:

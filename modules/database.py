@@ -356,6 +356,7 @@ class BookingDatabase(Tier[DatabaseSettings]):
         super().__init__(scope, id_, settings, context)
         engine = ENGINES[settings.engine]
         name = context.name
+        self.network = network
         self.engine: str = settings.engine
         self.port: int = settings.effective_port
 
@@ -650,6 +651,7 @@ class BookingDatabase(Tier[DatabaseSettings]):
             ingress=("ingress-from-clients", f"{engine} from the {label}"),
             egress=("client-egress-to-database", f"{label.capitalize()} to the {engine} database"),
         )
+        self.network.open_tier_port(self.port, from_tier=client.subnet_tier, to_tier="private-data", what=engine)
 
     def grant_connect(self, role: Grantee) -> None:
         """Let ``role`` find the database and log in as the app's user with IAM authentication on the

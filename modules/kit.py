@@ -159,6 +159,8 @@ class Connectable(Protocol):
     security_group_id: str
     #: How rule descriptions name it, e.g. ``app servers``.
     connection_label: str
+    #: The subnet tier it runs in (``private-app``): the network ACLs open the port from there.
+    subnet_tier: str
 
 
 # -- policy documents ------------------------------------------------------------------------------

@@ -430,7 +430,7 @@ def test_endpoints_are_stack_outputs(stage_stack):
 # --- PostgreSQL 16 (supported, shipped by no stage yet): synthesized alone --------------------
 
 #: What the database admits and grants to, as the app servers would (a security group and a role).
-CLIENT = SimpleNamespace(security_group_id="sg-0app", connection_label="app servers")
+CLIENT = SimpleNamespace(security_group_id="sg-0app", connection_label="app servers", subnet_tier="private-app")
 CLIENT_ROLE = SimpleNamespace(name="app-role", id="app-role")
 POSTGRES = DatabaseSettings(engine="postgres", engine_version="16.4", read_replicas=1)
 

@@ -84,6 +84,7 @@ class StageModel:
     nat_azs: list[str] = field(default_factory=list)
     internet_gateway: bool = False
     gateway_endpoints: list[str] = field(default_factory=list)
+    interface_endpoints: int = 0
     flow_logs: bool = False
     alb: bool = False
     listeners: list[str] = field(default_factory=list)  # "HTTPS 443", "HTTP 80 -> 301"
@@ -91,6 +92,8 @@ class StageModel:
     dns_record: bool = False
     app: tuple[int, int, int] | None = None  # min, desired, max
     instance_type: str = "?"
+    instance_types: list[str] = field(default_factory=list)  # a mixed instances policy's, in order
+    warm_pool: bool = False
     databases: list[Database] = field(default_factory=list)
     caches: list[Cache] = field(default_factory=list)
     buckets: list[str] = field(default_factory=list)
@@ -137,6 +140,8 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
             model.gateway_endpoints.append(
                 {"s3": "S3", "dynamodb": "DynamoDB"}.get(service.rsplit(".", 1)[-1], service.rsplit(".", 1)[-1])
             )
+        elif endpoint.get("vpc_endpoint_type") == "Interface":
+            model.interface_endpoints += 1
     model.gateway_endpoints.sort()
     model.flow_logs = bool(res.get("aws_flow_log"))
 
@@ -156,6 +161,9 @@ def describe(stage: str, tf: dict[str, Any]) -> StageModel:
             int(asg.get("desired_capacity", asg.get("min_size", 0))),
             int(asg.get("max_size", 0)),
         )
+        overrides = (asg.get("mixed_instances_policy") or {}).get("launch_template", {}).get("override", [])
+        model.instance_types = [_plain(o.get("instance_type")) or "?" for o in overrides]
+        model.warm_pool = bool(asg.get("warm_pool"))
     for _, template in of("aws_launch_template"):
         model.instance_type = _plain(template.get("instance_type")) or model.instance_type
 
@@ -332,6 +340,15 @@ def _cache_lines(cache: Cache) -> list[str]:
     ]
 
 
+def _cache_protocol(cache: Cache) -> str:
+    """The engine in use, as the arrow to the cache names it: "Valkey (TLS)", "Redis (TLS)"."""
+    return {"valkey": "Valkey", "redis": "Redis"}.get(cache.engine.split()[0], cache.engine.split()[0]) + " (TLS)"
+
+
+def _fleet_types(m: StageModel) -> str:
+    return " | ".join(m.instance_types) if m.instance_types else m.instance_type
+
+
 def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     """The detailed picture of one stage; returns the y below it."""
     region_x, region_y, region_w = 190, top, WIDTH - 210
@@ -417,7 +434,8 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
             *app_box,
             "App servers: Auto Scaling group",
             [
-                f"{m.instance_type} · min {m.app[0]} / desired {m.app[1]} / max {m.app[2]}",
+                f"{_fleet_types(m)} · min {m.app[0]} / desired {m.app[1]} / max {m.app[2]}"
+                + (" · warm pool" if m.warm_pool else ""),
                 "IMDSv2 · encrypted gp3 · SSM, no SSH",
             ],
             "#bbdefb",
@@ -430,7 +448,7 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
                 ("RDS " + ("Aurora cluster" if db.cluster else "database"), _db_lines(db), "SQL (TLS)")
                 for db in m.databases
             ],
-            [("ElastiCache", _cache_lines(cache), "Redis (TLS)") for cache in m.caches],
+            [("ElastiCache", _cache_lines(cache), _cache_protocol(cache)) for cache in m.caches],
         )
         if c
     ]
@@ -444,6 +462,8 @@ def _draw_stage(svg: Svg, m: StageModel, top: int) -> int:
     footer = ["data subnets: no internet route"] if "private-data" in m.subnets else []
     if m.gateway_endpoints:
         footer.append(" + ".join(m.gateway_endpoints) + " gateway endpoints")
+    if m.interface_endpoints:
+        footer.append(f"{m.interface_endpoints} interface endpoints")
     if m.flow_logs:
         footer.append("flow logs (ALL) -> CloudWatch")
     svg.text(vpc_x + 12, vpc_y + vpc_h - 14, " · ".join(footer), 11, fill="#455a64")
@@ -524,7 +544,11 @@ def _stage_rows(models: list[StageModel]) -> tuple[list[str], list[list[str]]]:
             or "-"
         )
         cache = "; ".join(f"{c.engine} {c.node_type} x{c.nodes}" for c in m.caches) or "-"
-        app = f"{m.instance_type} {m.app[0]}/{m.app[1]}/{m.app[2]}" if m.app else "-"
+        app = (
+            f"{_fleet_types(m)} {m.app[0]}/{m.app[1]}/{m.app[2]}" + (" + warm pool" if m.warm_pool else "")
+            if m.app
+            else "-"
+        )
         lb = (", ".join(m.listeners) + (" + WAF" if m.waf else "")) if m.alb else "-"
         rows.append([m.stage, str(len(m.azs)), str(len(m.nat_azs)), app, lb, db, cache, str(m.alarms)])
     return headers, rows

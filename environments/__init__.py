@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.accounts import AccountConfig, accounts_path, check_stage_account, parse_accounts
+from environments.capacity import check_capacity
 from environments.production import check_production
 from environments.schema import StageConfigError, StageSection, StateSection, build_section, raise_if_any
 from modules.app_servers import AppServerSettings
@@ -127,6 +128,7 @@ def parse_stage(
     config = StageConfig(name=name, source=source, account=account, **sections)
     check_across_sections(config, problems)
     check_production(config, problems)
+    check_capacity(config, problems)
     raise_if_any(problems)
     return config
 

@@ -78,6 +78,33 @@ PRODUCTION_RULES: tuple[ProductionRule, ...] = (
         "a production fleet must survive one instance's loss",
         "at least 2 in a production stage",
     ),
+    ProductionRule(
+        "app_servers.instance_types",
+        lambda c: c.app_servers.mixed_instances or c.app_servers.warm_pool,
+        "a production fleet needs a second capacity pool (several instance types: FSBP AutoScaling.6, a launch"
+        " still succeeds when one type runs out) or pre-initialised instances (a warm pool, one type only: AWS"
+        " allows no warm pool with a mixed instances policy); prod runs the types, the warm pool trades"
+        " AutoScaling.6 for faster scale-out",
+        "2 or more instance types of one architecture and size, or a single type with warm_pool = true",
+    ),
+    ProductionRule(
+        "app_servers.predictive_scaling",
+        lambda c: c.app_servers.predictive_scaling == "ForecastAndScale",
+        "a production fleet must be launched ahead of the daily and seasonal booking curve",
+        "'ForecastAndScale' in a production stage",
+    ),
+    ProductionRule(
+        "app_servers.target_protocol",
+        lambda c: c.app_servers.https,
+        "traffic from the ALB to the app servers must be encrypted (FSBP ELB.21, ELB.22)",
+        "'HTTPS' in a production stage",
+    ),
+    ProductionRule(
+        "network.interface_endpoints",
+        lambda c: c.network.interface_endpoints,
+        "a production stage must reach its secrets and logs without the NAT gateways (FSBP EC2.10)",
+        "true in a production stage",
+    ),
     ProductionRule("database.multi_az", lambda c: c.database.multi_az, NOT_ALLOWED, "true in a production stage"),
     ProductionRule(
         "database.read_replicas", lambda c: c.database.read_replicas >= 1, NOT_ALLOWED, "1 to 5 in a production stage"

@@ -169,3 +169,45 @@ def test_prod_cdn_without_its_own_domain_or_waf_is_rejected():
 def test_non_production_stages_may_go_without_copies_and_locks():
     dev = load_stage("dev")
     assert dev.stage.dr_region is None and dev.backup.vault_lock == "none"
+
+
+# -- scale and private paths ---------------------------------------------------------------------------------
+
+
+def test_prod_with_one_instance_type_and_no_warm_pool_is_rejected():
+    message = rejection("prod", "app_servers", instance_types=["m7i.large"])
+    assert "environments/prod.toml: app_servers.instance_types = ['m7i.large']: a production fleet needs a second" in (
+        message
+    )
+    assert "allowed: 2 or more instance types of one architecture and size, or a single type with warm_pool" in (
+        message
+    )
+
+
+def test_prod_may_trade_the_instance_types_for_a_warm_pool():
+    """The warm pool is available to prod by choosing one type (it then gives up FSBP AutoScaling.6)."""
+    raw = shipped("prod")
+    raw["app_servers"].update(instance_types=["m7i.large"], warm_pool=True)
+    assert parse_stage("prod", raw, "environments/prod.toml").app_servers.warm_pool
+
+
+def test_prod_must_forecast_and_scale():
+    message = rejection("prod", "app_servers", predictive_scaling="ForecastOnly")
+    assert "app_servers.predictive_scaling = 'ForecastOnly': a production fleet must be launched ahead" in message
+
+
+def test_prod_must_talk_https_to_its_targets():
+    message = rejection("prod", "app_servers", target_protocol="HTTP")
+    assert "app_servers.target_protocol = 'HTTP': traffic from the ALB to the app servers must be encrypted" in message
+
+
+def test_prod_must_keep_its_api_traffic_off_the_nat():
+    message = rejection("prod", "network", interface_endpoints=False)
+    assert "network.interface_endpoints = False: a production stage must reach its secrets and logs" in message
+
+
+def test_other_stages_may_keep_http_and_the_nat():
+    for stage in ("dev", "staging"):
+        config = load_stage(stage)
+        assert not config.network.interface_endpoints
+    assert load_stage("dev").app_servers.target_protocol == "HTTP"

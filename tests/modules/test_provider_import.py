@@ -58,7 +58,9 @@ def test_provider_package_is_loaded_lightly():
     package = sys.modules["cdktf_cdktf_provider_aws"]
     assert "light loader" in (package.__doc__ or "")
     loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.")]
-    assert 1 < len(loaded) < 200, len(loaded)  # the real __init__ would load ~2,200
+    # Two modules per resource type used (the module and its _private): about a hundred types today.
+    # The real __init__ would load ~2,200.
+    assert 1 < len(loaded) < 400, len(loaded)
 
 
 def test_attribute_access_on_the_light_package_loads_one_submodule():

@@ -480,17 +480,36 @@ def _apply(work: Path, endpoint: str, log: Callable[[str], None]) -> subprocess.
     return result
 
 
+#: A network ACL rule delete that moto 5.2.5 answered with HTTP 500: its DeleteNetworkAclEntry looks the
+#: entry up while another request removes one from the same list (terraform deletes the rules of an ACL
+#: in parallel), misses it and fails. The rule is still there; destroy deletes it when it runs again.
+_ACL_ENTRY_RACE = re.compile(
+    r"Error: deleting EC2 Network ACL Rule \([^)]*\): operation error EC2: DeleteNetworkAclEntry,[^\n]*StatusCode: 500"
+)
+
+
+def acl_entry_race(destroy_output: str) -> bool:
+    """Whether a failed destroy failed only on moto's network ACL entry race (:data:`_ACL_ENTRY_RACE`)."""
+    errors = re.findall(r"^Error: .*$", destroy_output, re.M)
+    return bool(errors) and all(_ACL_ENTRY_RACE.match(error) for error in errors)
+
+
 def _destroy(work: Path, endpoint: str, log: Callable[[str], None]) -> None:
-    """``terraform destroy``, working around one moto 5.2.5 quirk: a delete of something moto has
+    """``terraform destroy``, working around two moto 5.2.5 quirks. A delete of something moto has
     already forgotten answers a NotFound error (seen on security group egress rules that reference
     another group, InvalidPermission.NotFound, and once on the target group, TargetGroupNotFound,
-    when a delete call was retried). Such a resource is gone already, which is what destroy wants:
-    it leaves the state and destroy reruns. Any other failure stops the sandbox."""
+    when a delete call was retried): such a resource is gone already, which is what destroy wants,
+    so it leaves the state and destroy reruns. A network ACL rule delete lost in moto's race
+    (:data:`_ACL_ENTRY_RACE`): destroy reruns. Any other failure stops the sandbox."""
     for attempt in range(3):
         result = emulator.destroy(work, endpoint, check=False)
         if result.returncode == 0:
             return
-        gone = resources_already_gone(result.stdout + result.stderr)
+        output = result.stdout + result.stderr
+        if attempt < 2 and acl_entry_race(output):
+            log("    emulator quirk: moto lost a network ACL rule delete in a race (HTTP 500): destroying again")
+            continue
+        gone = resources_already_gone(output)
         if not gone or attempt == 2:
             raise RuntimeError(f"terraform destroy failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         state = json.loads(emulator.terraform(work, ["show", "-json"], endpoint).stdout)

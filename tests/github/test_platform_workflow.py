@@ -99,6 +99,13 @@ def test_checks_job_installs_runs_the_fast_half_and_synthesizes(jobs):
     assert step_using(jobs["checks"], "hashicorp/setup-terraform")["with"]["terraform_wrapper"] is False
 
 
+def test_checks_job_runs_the_tests_as_root(jobs):
+    """GitHub's hosted runners run steps as the user ``runner``, with passwordless sudo ("About GitHub-hosted
+    runners", Administrative privileges); the boot script test needs root for chroot and refuses otherwise."""
+    (step,) = [s for s in jobs["checks"]["steps"] if "make test-pr" in s.get("run", "")]
+    assert step["run"].startswith('sudo --preserve-env env "PATH=$PATH" make test-pr')
+
+
 def test_emulator_job_runs_the_other_half_beside_the_checks(jobs):
     emulator = jobs["emulator"]
     assert "needs" not in emulator  # in parallel with `checks`, from the start

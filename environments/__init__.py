@@ -124,7 +124,7 @@ def parse_stage(
     for key, section in sections.items():
         section.check(problems.within(key), region)
     stage = sections["stage"]
-    account = check_stage_account(stage.account, stage.production, region, accounts, problems)
+    account = check_stage_account(stage.account, stage.production, region, accounts, problems, stage.dr_region)
     config = StageConfig(name=name, source=source, account=account, **sections)
     check_across_sections(config, problems)
     check_production(config, problems)

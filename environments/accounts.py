@@ -152,6 +152,7 @@ def check_stage_account(
     region: str,
     accounts: Mapping[str, AccountConfig],
     problems: Problems,
+    dr_region: str | None = None,
 ) -> AccountConfig | None:
     """The account a stage names, or None; every mismatch with the accounts file as a problem."""
     if stage_account is None:
@@ -178,6 +179,16 @@ def check_stage_account(
             "stage.region",
             region,
             f"account {stage_account!r} does not list this region in {accounts_source}",
+            "one of " + ", ".join(account.regions) + f" (or add the region to the account in {accounts_source})",
+        )
+    if dr_region is not None and dr_region not in account.regions:
+        # The stage keeps backup copies and a replica bucket there: GuardDuty, Config and Security Hub
+        # are regional, so the account's baseline must cover that region too.
+        problems.add(
+            "stage.dr_region",
+            dr_region,
+            f"account {stage_account!r} does not list this region in {accounts_source}, so no security baseline"
+            " watches the stage's copies there",
             "one of " + ", ".join(account.regions) + f" (or add the region to the account in {accounts_source})",
         )
     return account

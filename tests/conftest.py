@@ -21,9 +21,17 @@ from tests.tf_json import SynthesizedStack  # noqa: E402
 
 #: Every stage file: a new file is tested like the shipped ones, with no edit here.
 STAGES = tuple(stage_names())
-#: Every account's security baseline, one stack per account and region of environments/_accounts.toml.
-SECURITY_STACKS = tuple(
-    security_stack_name(account.name, region) for account in load_accounts().values() for region in account.regions
+#: Every account's security baseline, one stack per account and region of environments/_accounts.toml:
+#: stack name -> (account, region).
+SECURITY_STACK_PLACES = {
+    security_stack_name(account.name, region): (account, region)
+    for account in load_accounts().values()
+    for region in account.regions
+}
+SECURITY_STACKS = tuple(SECURITY_STACK_PLACES)
+#: The baselines of the accounts' home regions: they alone hold the trail, the CIS alarms and the account-wide settings.
+HOME_SECURITY_STACKS = tuple(
+    name for name, (account, region) in SECURITY_STACK_PLACES.items() if region == account.home_region
 )
 
 
@@ -53,6 +61,12 @@ def stage_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedSta
 @pytest.fixture(scope="session", params=SECURITY_STACKS)
 def security_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
     """Each account's security baseline stack in turn (one per account and region)."""
+    return stacks[request.param]
+
+
+@pytest.fixture(scope="session", params=HOME_SECURITY_STACKS)
+def home_security_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    """Each account's baseline in its home region in turn."""
     return stacks[request.param]
 
 

@@ -12,11 +12,14 @@ from environments import (
     ENVIRONMENTS_DIR,
     StageConfigError,
     load_accounts,
+    load_stage,
     load_stages,
     parse_stage,
+    stage_names,
 )
 from environments.accounts import parse_accounts
 from modules.settings import Problems
+from stacks.security_stack import security_stack_name
 from tests.environments.stage_edits import rejection, shipped
 
 SHIPPED = tomllib.loads((ENVIRONMENTS_DIR / "_accounts.toml").read_text())
@@ -189,15 +192,35 @@ def test_a_production_stage_in_a_non_production_account_is_refused():
 
 
 def test_a_stage_in_a_region_its_account_does_not_list_is_refused():
-    def to_frankfurt(raw):
-        raw["stage"]["region"] = "eu-central-1"
-        raw["network"]["azs"] = ["eu-central-1a", "eu-central-1b"]
+    def to_stockholm(raw):
+        raw["stage"]["region"] = "eu-north-1"
+        raw["network"]["azs"] = ["eu-north-1a", "eu-north-1b"]
 
     from tests.environments.stage_edits import rejection_of_edit
 
-    message = rejection_of_edit("dev", to_frankfurt)
-    assert "stage.region = 'eu-central-1': account 'nonprod' does not list this region" in message
-    assert "allowed: one of eu-west-1 (or add the region to the account in environments/_accounts.toml)" in message
+    message = rejection_of_edit("dev", to_stockholm)
+    assert "stage.region = 'eu-north-1': account 'nonprod' does not list this region" in message
+    assert "allowed: one of eu-west-1, eu-central-1 (or add the region to the account in" in message
+
+
+def test_a_disaster_recovery_region_its_account_does_not_list_is_refused():
+    """GuardDuty, AWS Config and Security Hub are regional services (GuardDuty User Guide, "Regions and
+    endpoints": "enable GuardDuty in all supported AWS Regions"): a region holding the stage's backup
+    copies and replica bucket with no baseline stack would go unwatched."""
+    message = rejection("prod", "stage", dr_region="eu-north-1")
+    assert (
+        "environments/prod.toml: stage.dr_region = 'eu-north-1': account 'prod' does not list this region in "
+        "environments/_accounts.toml, so no security baseline watches the stage's copies there"
+    ) in message
+    assert "allowed: one of eu-west-1, eu-central-1" in message
+
+
+def test_every_disaster_recovery_region_has_its_accounts_baseline(stacks):
+    for stage in stage_names():
+        config = load_stage(stage)
+        if config.account is not None and config.stage.dr_region is not None:
+            name = security_stack_name(config.account.name, config.stage.dr_region)
+            assert name in stacks, f"{stage}: no baseline stack {name}"
 
 
 def test_a_non_production_stage_may_name_no_account():

@@ -36,16 +36,16 @@ def statements(document: str) -> dict[str, dict]:
     return {s["Sid"]: s for s in json.loads(document)["Statement"]}
 
 
-def test_one_multi_region_trail_of_every_management_event_with_validation(security_stack):
-    found = trail(security_stack)
+def test_one_multi_region_trail_of_every_management_event_with_validation(home_security_stack):
+    found = trail(home_security_stack)
     assert found["is_multi_region_trail"] is True and found["include_global_service_events"] is True
     assert found["enable_log_file_validation"] is True and found["enable_logging"] is True
     management = found["advanced_event_selector"][0]
     assert management["field_selector"] == [{"field": "eventCategory", "equals": ["Management"]}]  # read and write
 
 
-def test_the_trail_key_grants_cloudtrail_exactly_what_the_guide_lists(security_stack):
-    _, key = named(security_stack, "aws_kms_key", trail(security_stack)["kms_key_id"])
+def test_the_trail_key_grants_cloudtrail_exactly_what_the_guide_lists(home_security_stack):
+    _, key = named(home_security_stack, "aws_kms_key", trail(home_security_stack)["kms_key_id"])
     assert key["enable_key_rotation"] is True
     policy = statements(key["policy"])
     assert set(policy) == {
@@ -67,12 +67,12 @@ def test_the_trail_key_grants_cloudtrail_exactly_what_the_guide_lists(security_s
     assert policy["CloudTrailDescribesKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
 
 
-def test_the_trail_bucket_admits_only_this_trail_and_only_over_tls(security_stack):
-    bucket_name, bucket = named(security_stack, "aws_s3_bucket", trail(security_stack)["s3_bucket_name"])
+def test_the_trail_bucket_admits_only_this_trail_and_only_over_tls(home_security_stack):
+    bucket_name, bucket = named(home_security_stack, "aws_s3_bucket", trail(home_security_stack)["s3_bucket_name"])
     assert bucket["bucket"] == "digital-booking-trail-${data.aws_caller_identity.account.account_id}"
     [policy] = [
         p
-        for p in security_stack.resources("aws_s3_bucket_policy").values()
+        for p in home_security_stack.resources("aws_s3_bucket_policy").values()
         if refers_to(p["bucket"], "aws_s3_bucket", bucket_name)
     ]
     found = statements(policy["policy"])
@@ -84,22 +84,22 @@ def test_the_trail_bucket_admits_only_this_trail_and_only_over_tls(security_stac
         "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": TRAIL_ARN}
     }
     assert found["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    [policy_name] = [n for n, p in security_stack.resources("aws_s3_bucket_policy").items() if p is policy]
-    assert trail(security_stack)["depends_on"] == [f"aws_s3_bucket_policy.{policy_name}"]
+    [policy_name] = [n for n, p in home_security_stack.resources("aws_s3_bucket_policy").items() if p is policy]
+    assert trail(home_security_stack)["depends_on"] == [f"aws_s3_bucket_policy.{policy_name}"]
 
 
-def test_the_trail_bucket_is_access_logged_and_archived_then_expired(security_stack):
-    bucket_name, _ = named(security_stack, "aws_s3_bucket", trail(security_stack)["s3_bucket_name"])
+def test_the_trail_bucket_is_access_logged_and_archived_then_expired(home_security_stack):
+    bucket_name, _ = named(home_security_stack, "aws_s3_bucket", trail(home_security_stack)["s3_bucket_name"])
     [logging] = [
         g
-        for g in security_stack.resources("aws_s3_bucket_logging").values()
+        for g in home_security_stack.resources("aws_s3_bucket_logging").values()
         if refers_to(g["bucket"], "aws_s3_bucket", bucket_name)
     ]
-    _, target = named(security_stack, "aws_s3_bucket", logging["target_bucket"])
+    _, target = named(home_security_stack, "aws_s3_bucket", logging["target_bucket"])
     assert target["bucket"].startswith("digital-booking-audit-logs-")
     [lifecycle] = [
         c
-        for c in security_stack.resources("aws_s3_bucket_lifecycle_configuration").values()
+        for c in home_security_stack.resources("aws_s3_bucket_lifecycle_configuration").values()
         if refers_to(c["bucket"], "aws_s3_bucket", bucket_name)
     ]
     [rule] = lifecycle["rule"]
@@ -108,21 +108,21 @@ def test_the_trail_bucket_is_access_logged_and_archived_then_expired(security_st
     assert rule["expiration"] == [{"days": baseline.trail_expiration_days}]
 
 
-def test_the_trail_delivers_to_an_encrypted_log_group_with_retention(security_stack):
-    found = trail(security_stack)
+def test_the_trail_delivers_to_an_encrypted_log_group_with_retention(home_security_stack):
+    found = trail(home_security_stack)
     assert found["cloud_watch_logs_group_arn"].endswith(".arn}:*")  # the API wants the group ARN with :*
-    _, group = named(security_stack, "aws_cloudwatch_log_group", found["cloud_watch_logs_group_arn"])
+    _, group = named(home_security_stack, "aws_cloudwatch_log_group", found["cloud_watch_logs_group_arn"])
     assert group["retention_in_days"] == 365
-    _, key = named(security_stack, "aws_kms_key", group["kms_key_id"])
+    _, key = named(home_security_stack, "aws_kms_key", group["kms_key_id"])
     [logs] = [s for s in json.loads(key["policy"])["Statement"] if s["Sid"] == "CloudWatchLogsUseKey"]
     assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
-    role_name, role = named(security_stack, "aws_iam_role", found["cloud_watch_logs_role_arn"])
+    role_name, role = named(home_security_stack, "aws_iam_role", found["cloud_watch_logs_role_arn"])
     assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {
         "Service": "cloudtrail.amazonaws.com"
     }
     [policy] = [
         p
-        for p in security_stack.resources("aws_iam_role_policy").values()
+        for p in home_security_stack.resources("aws_iam_role_policy").values()
         if refers_to(p["role"], "aws_iam_role", role_name)
     ]
     actions = {s["Action"]: s["Resource"] for s in json.loads(policy["policy"])["Statement"]}

@@ -316,11 +316,11 @@ def test_every_control_alarms_the_security_topic_on_a_single_event(prod_security
         assert control.response.split(":")[0] in alarm["alarm_description"]
 
 
-def test_every_account_has_the_fifteen_alarms(security_stack):
+def test_every_account_has_the_fifteen_alarms(home_security_stack):
     """Every shipped account lists one region, its home region: the trail and its alarms are there
     (tests/stacks/test_security_stack.py shows a second region gets neither)."""
-    assert len(security_stack.resources("aws_cloudwatch_log_metric_filter")) == 15
-    assert len(security_stack.resources("aws_cloudwatch_metric_alarm")) == 15
+    assert len(home_security_stack.resources("aws_cloudwatch_log_metric_filter")) == 15
+    assert len(home_security_stack.resources("aws_cloudwatch_metric_alarm")) == 15
 
 
 def test_the_readme_says_what_each_alarm_means_and_what_to_do():

@@ -80,8 +80,8 @@ def test_the_security_topic_mails_the_accounts_security_subscribers(security_sta
 # -- account guards -----------------------------------------------------------------------------------------
 
 
-def test_the_s3_account_public_access_block_blocks_everything(security_stack):
-    block = security_stack.only("aws_s3_account_public_access_block")
+def test_the_s3_account_public_access_block_blocks_everything(home_security_stack):
+    block = home_security_stack.only("aws_s3_account_public_access_block")
     assert all(
         block[flag] is True
         for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from modules.threat_detection import GUARDDUTY_FINDINGS_PATTERN, SECURITY_HUB_FINDINGS_PATTERN
+from tests.conftest import SECURITY_STACK_PLACES
 from tests.tf_json import refers_to
 from tools.event_pattern import matches
 
@@ -44,9 +45,10 @@ def test_security_hub_runs_exactly_the_two_standards(security_stack):
     assert hub["enable_default_standards"] is False and hub["control_finding_generator"] == "SECURITY_CONTROL"
     subscriptions = security_stack.resources("aws_securityhub_standards_subscription").values()
     arns = sorted(s["standards_arn"] for s in subscriptions)
+    _, region = SECURITY_STACK_PLACES[security_stack.name]
     assert arns == [
-        "arn:${data.aws_partition.partition.partition}:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
-        "arn:${data.aws_partition.partition.partition}:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/1.4.0",
+        f"arn:${{data.aws_partition.partition.partition}}:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
+        f"arn:${{data.aws_partition.partition.partition}}:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/1.4.0",
     ]
     assert all(s["depends_on"] == [f"aws_securityhub_account.{hub_name}"] for s in subscriptions)
 
@@ -57,7 +59,9 @@ def test_security_hub_runs_exactly_the_two_standards(security_stack):
 def test_config_records_every_supported_type_and_delivers_to_its_own_bucket(security_stack):
     (recorder_name, recorder) = next(iter(security_stack.resources("aws_config_configuration_recorder").items()))
     group = recorder["recording_group"]
-    assert group["all_supported"] is True and group["include_global_resource_types"] is True  # home region
+    account, region = SECURITY_STACK_PLACES[security_stack.name]
+    # Global IAM types in the home region only, so they are not recorded twice.
+    assert group["all_supported"] is True and group["include_global_resource_types"] is (region == account.home_region)
     (channel_name, channel) = next(iter(security_stack.resources("aws_config_delivery_channel").items()))
     [bucket_name] = [
         n for n in security_stack.resources("aws_s3_bucket") if refers_to(channel["s3_bucket_name"], "aws_s3_bucket", n)
@@ -68,12 +72,12 @@ def test_config_records_every_supported_type_and_delivers_to_its_own_bucket(secu
     assert status["is_enabled"] is True and status["depends_on"] == [f"aws_config_delivery_channel.{channel_name}"]
 
 
-def test_config_records_with_its_service_linked_role(security_stack):
+def test_config_records_with_its_service_linked_role(home_security_stack):
     """Security Hub control Config.1: "AWS Config should be enabled and use the service-linked role for
     resource recording"; AWS Config guide, "Using Service-Linked Roles for AWS Config": create it with the
     config.amazonaws.com service name."""
-    (recorder,) = security_stack.resources("aws_config_configuration_recorder").values()
-    [(name, role)] = security_stack.resources("aws_iam_service_linked_role").items()
+    (recorder,) = home_security_stack.resources("aws_config_configuration_recorder").values()
+    [(name, role)] = home_security_stack.resources("aws_iam_service_linked_role").items()
     assert role["aws_service_name"] == "config.amazonaws.com"
     assert refers_to(recorder["role_arn"], "aws_iam_service_linked_role", name)
 

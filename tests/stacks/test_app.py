@@ -11,11 +11,14 @@ from stacks.app import STAGES_VARIABLE, build_app, selected_stages
 
 
 def test_app_writes_the_state_stack_the_account_baselines_and_one_stack_per_stage(synth_dir):
-    """dev and staging share an account: one baseline for the two of them, one for prod's account."""
+    """dev and staging share an account: one baseline per region for the two of them (their home region
+    and staging's disaster-recovery region), and the same for prod's account."""
     assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == [
         "digital-booking-dev",
         "digital-booking-prod",
+        "digital-booking-security-nonprod-eu-central-1",
         "digital-booking-security-nonprod-eu-west-1",
+        "digital-booking-security-prod-eu-central-1",
         "digital-booking-security-prod-eu-west-1",
         "digital-booking-staging",
         "digital-booking-state",
@@ -44,7 +47,9 @@ def test_one_stage_only_synthesizes_that_stage_the_bootstrap_and_the_baselines(t
     build_app(outdir=str(tmp_path), stages=["dev"]).synth()
     assert sorted(p.name for p in (tmp_path / "stacks").iterdir()) == [
         "digital-booking-dev",
+        "digital-booking-security-nonprod-eu-central-1",
         "digital-booking-security-nonprod-eu-west-1",
+        "digital-booking-security-prod-eu-central-1",
         "digital-booking-security-prod-eu-west-1",
         "digital-booking-state",
     ]

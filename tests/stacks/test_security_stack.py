@@ -37,7 +37,12 @@ EVERY_REGION = (
 def test_one_baseline_per_account_and_region_however_many_stages_share_it(stacks):
     """dev and staging share the nonprod account: one baseline for both."""
     assert sorted(name for name in stacks if name.startswith("digital-booking-security-")) == sorted(SECURITY_STACKS)
-    assert SECURITY_STACKS == ("digital-booking-security-nonprod-eu-west-1", "digital-booking-security-prod-eu-west-1")
+    assert SECURITY_STACKS == (
+        "digital-booking-security-nonprod-eu-west-1",
+        "digital-booking-security-nonprod-eu-central-1",
+        "digital-booking-security-prod-eu-west-1",
+        "digital-booking-security-prod-eu-central-1",
+    )
 
 
 def test_each_account_has_one_trail_and_one_s3_account_block(stacks):

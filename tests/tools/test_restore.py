@@ -264,6 +264,7 @@ def check_drill(drill: restore_scenario.Drill) -> None:
     assert actions == [("late.jpg", "newer-left"), ("photo.jpg", "restored"), ("photo.jpg", "unchanged")]
 
 
+@pytest.mark.slow  # seconds of the in-process emulator: `make test-pr`, not the edit loop
 def test_the_drill_in_process(in_process_drill):
     check_drill(in_process_drill)
 
@@ -303,6 +304,7 @@ def test_the_emulator_refuses_object_requests_to_a_bucket_with_any_conditional_d
             s3.put_object(Bucket="quirk-bucket", Key="k", Body=b"x")
 
 
+@pytest.mark.slow  # seconds of the in-process emulator: `make test-pr`, not the edit loop
 def test_the_restore_window_bounds_the_time():
     """A time outside the window is refused before anything is restored."""
     with mock_aws():
@@ -315,6 +317,7 @@ def test_the_restore_window_bounds_the_time():
         assert [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]] == [NAMES.database]
 
 
+@pytest.mark.slow  # seconds of the in-process emulator: `make test-pr`, not the edit loop
 def test_without_switch_the_switch_is_printed_not_made():
     with mock_aws():
         deploy_like_dev(NAMES)

@@ -24,7 +24,7 @@ from environments.accounts import AccountConfig, accounts_path, check_stage_acco
 from environments.capacity import check_capacity
 from environments.production import check_production
 from environments.schema import StageConfigError, StageSection, StateSection, build_section, raise_if_any
-from modules.app_servers import AppServerSettings
+from modules.app_servers import DRAIN_CONNECTIONS_SECONDS, AppServerSettings
 from modules.backup import BackupSettings
 from modules.cache import CacheSettings
 from modules.database import DatabaseSettings
@@ -142,6 +142,17 @@ def check_across_sections(config: StageConfig, problems: Problems) -> None:
             True,
             "there is no disaster-recovery region to replicate to",
             "false, or set [stage] dr_region",
+        )
+    delay = config.load_balancer.deregistration_delay_seconds
+    if delay > DRAIN_CONNECTIONS_SECONDS:
+        # A leaving app server waits this long at most for the ALB's connections to close, within its
+        # terminating hook's timeout; a longer delay would stop the app under in-flight requests.
+        problems.add(
+            "load_balancer.deregistration_delay_seconds",
+            delay,
+            "longer than a leaving app server waits for the load balancer's connections "
+            f"({DRAIN_CONNECTIONS_SECONDS} s)",
+            f"0 to {DRAIN_CONNECTIONS_SECONDS} seconds",
         )
     low, high = backup.vault_lock_min_retention_days, backup.vault_lock_max_retention_days
     days = config.database.backup_retention_days

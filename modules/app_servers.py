@@ -158,7 +158,9 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: (never fewer than the desired capacity healthy), at most 10 % above it while replacing.
 MIN_HEALTHY_PERCENT = 100
 MAX_HEALTHY_PERCENT = 110
-#: What the terminating hook waits for at most: the app's graceful stop, then the agent's last lines.
+#: What the terminating hook waits for at most: the ALB's connections to the app closing (it closes them
+#: when the target group's deregistration delay ends), the app's graceful stop, then the agent's last lines.
+DRAIN_CONNECTIONS_SECONDS = 70
 APP_STOP_SECONDS = 30
 AGENT_FLUSH_SECONDS = 10
 DRAIN_HOOK_SECONDS = 120
@@ -999,8 +1001,8 @@ systemctl enable --now booking-ready
     def _lifecycle_units(self, scheme: str) -> str:
         """The script and units that complete this group's lifecycle actions: ``ready`` at every boot once
         the app answers (the launch hook, also when the instance leaves the warm pool), ``drain`` when the
-        instance's target lifecycle state leaves InService (after the ALB has drained it: stop the app
-        gracefully, let the agent ship the last lines, then let the instance go)."""
+        instance's target lifecycle state leaves InService (wait for the ALB's connections to the app to
+        close, stop the app gracefully, let the agent ship the last lines, then let the instance go)."""
         settings, region = self.settings, self.context.region
         return f"""
 install -d -m 0755 {LIFECYCLE_SCRIPT.rsplit("/", 1)[0]}
@@ -1038,7 +1040,14 @@ case "${{1:-}}" in
       if [[ $state == InService ]]; then served=yes; elif [[ $served == yes && -n $state ]]; then break; fi
       sleep 5
     done
-    echo "target lifecycle state $state: stopping the app, then letting the instance go"
+    # The state may change as soon as Auto Scaling starts taking the instance out, while the ALB still lets
+    # its in-flight requests finish: the app stops once the ALB's connections to it are closed.
+    echo "target lifecycle state $state: waiting for the load balancer's connections to close"
+    deadline=$((SECONDS + {DRAIN_CONNECTIONS_SECONDS}))
+    while ss -Htn state established "( sport = :{settings.app_port} )" | grep -q . && ((SECONDS < deadline)); do
+      sleep 2
+    done
+    echo "stopping the app, then letting the instance go"
     systemctl stop booking-app
     sleep {AGENT_FLUSH_SECONDS}
     complete {self.drain_hook_name} CONTINUE

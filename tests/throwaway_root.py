@@ -42,6 +42,7 @@ PROGRAMS = (
     "rm",
     "setpriv",
     "sleep",
+    "ss",
     "stat",
     "touch",
     "truncate",

@@ -139,3 +139,15 @@ def test_an_unreadable_stage_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(type(tmp_path), "read_text", refuse)
     with pytest.raises(StageConfigError, match=r"qa.toml: cannot be read \(Permission denied\)"):
         load_stages(directory=tmp_path)
+
+
+def test_a_deregistration_delay_longer_than_the_drain_waits_is_refused():
+    """A leaving app server waits for the load balancer's connections to close for at most
+    DRAIN_CONNECTIONS_SECONDS, inside its terminating hook's timeout; the ALB keeps a deregistering
+    target's in-flight requests for the deregistration delay ("Target groups for your Application Load
+    Balancers", Deregistration delay), so a longer delay would see the app stopped under them."""
+    message = rejection("staging", "load_balancer", deregistration_delay_seconds=300)
+    assert "environments/staging.toml: load_balancer.deregistration_delay_seconds = 300: longer than a leaving" in (
+        message
+    )
+    assert "allowed: 0 to 70 seconds" in message

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,6 +332,38 @@ def test_the_launch_hook_is_completed_at_every_boot(https_server):
     command = re.search(r"^ExecStart=(.*)$", ready, re.M).group(1).split()  # as systemd starts it at a boot
     https_server.root.run(command, check=True, timeout=30)
     assert len(completed_actions(https_server)) == before + 1
+
+
+@pytest.mark.slow
+def test_a_leaving_instance_keeps_the_app_while_the_load_balancer_still_has_a_connection(prod, tmp_path):
+    """ "Target groups for your Application Load Balancers", Deregistration delay: a deregistering target
+    keeps its in-flight requests until they complete or the delay ends, then the load balancer closes its
+    connections. The target lifecycle state may already read Terminated then ("Retrieve the target
+    lifecycle state through instance metadata": it changes when the instance prepares to transition), so
+    the drain unit keeps the app running while a connection to the app port is open, and stops it once
+    the connection is gone. The load balancer's connection is one accepted on the app port here."""
+    app_port = int(user_data_of(prod).split("sport = :", 1)[1].split(" ", 1)[0])
+    server = boot(tmp_path / "root", user_data_of(prod))
+    listener = socket.create_server(("127.0.0.1", app_port))
+    try:
+        client = socket.create_connection(("127.0.0.1", app_port))
+        accepted, _ = listener.accept()
+        app_pid = int(server.root.inside(f"/run/{server.unit}.pid").read_text())
+        time.sleep(6)  # the drain unit has seen the instance in service
+        server.root.set_metadata(autoscaling__target_lifecycle_state="Terminated")
+        time.sleep(12)  # two polls of the state, then the connection check
+        os.kill(app_pid, 0)  # still serving the in-flight request
+        history = server.root.inside("/var/lib/stand-ins/systemctl").read_text()
+        assert f"stop {server.unit}" not in history
+        accepted.close()
+        client.close()
+        deadline = time.monotonic() + 40
+        while f"stop {server.unit}" not in server.root.inside("/var/lib/stand-ins/systemctl").read_text():
+            assert time.monotonic() < deadline, "the app was not stopped after the last connection closed"
+            time.sleep(0.5)
+    finally:
+        listener.close()
+        server.stop()
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from environments import load_stage
 from modules.app_servers import (
     AGENT_FLUSH_SECONDS,
     APP_STOP_SECONDS,
+    DRAIN_CONNECTIONS_SECONDS,
     DRAIN_HOOK_SECONDS,
     AppServerFleet,
     AppServerSettings,
@@ -139,10 +140,12 @@ def test_a_terminating_hook_gives_the_app_its_graceful_stop_and_the_agent_its_la
     """ "How lifecycle hooks work": the ALB drains a terminating instance first (deregistration delay), then the
     hook holds it in Terminating:Wait (https://docs.aws.amazon.com/autoscaling/ec2/userguide/
     lifecycle-hooks-overview.html). The hook's heartbeat covers what the drain unit does after the state
-    changes: one poll (5 s), the app's graceful stop, the agent's flush."""
+    changes: one poll (5 s), the wait for the ALB's connections to close, the app's graceful stop, the
+    agent's flush."""
     drain = hooks(stage_stack)["autoscaling:EC2_INSTANCE_TERMINATING"]
     assert drain["default_result"] == "CONTINUE"
-    assert drain["heartbeat_timeout"] == DRAIN_HOOK_SECONDS >= 5 + APP_STOP_SECONDS + AGENT_FLUSH_SECONDS
+    budget = 5 + DRAIN_CONNECTIONS_SECONDS + APP_STOP_SECONDS + AGENT_FLUSH_SECONDS
+    assert drain["heartbeat_timeout"] == DRAIN_HOOK_SECONDS >= budget
     assert 30 <= drain["heartbeat_timeout"] <= 7200
 
 

@@ -210,11 +210,16 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
 
 
+def remove_plan_files(out_dir: Path) -> None:
+    """The previous run's plan files: a failed synth or plan must not leave them to be applied or read."""
+    for name in PLAN_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+
+
 def run_plan(work: Path, stage: str, extra: dict[str, str], out_dir: Path, where: str) -> int:
     """terraform init + plan in ``work``; the files into ``out_dir``; a short summary printed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in PLAN_FILES:  # a failed plan must not leave the previous one to be applied or read
-        (out_dir / name).unlink(missing_ok=True)
+    remove_plan_files(out_dir)
     terraform = terraform_cli.terraform_binary()
     text = out_dir / "plan.txt"
     print(f"==> terraform init + plan of stage '{stage}' against {where} (full text: {_shown(text)})", flush=True)
@@ -258,6 +263,7 @@ def run_plan(work: Path, stage: str, extra: dict[str, str], out_dir: Path, where
 
 
 def plan(stage: str, endpoint: str | None) -> int:
+    remove_plan_files(plans_dir(stage, endpoint))
     directory = synth(stage)
     if not endpoint:
         (directory / emulator.OVERRIDE_FILE).unlink(missing_ok=True)  # left by an older version

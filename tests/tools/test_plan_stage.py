@@ -218,6 +218,25 @@ def test_a_failed_plan_leaves_no_plan_file_behind(fake_terraform, monkeypatch, c
     assert len(printed.out.splitlines()) == 1
 
 
+@pytest.mark.parametrize("endpoint", [None, "http://127.0.0.1:1"], ids=["aws", "emulator"])
+def test_a_failed_synth_leaves_no_plan_file_behind(tmp_path, monkeypatch, endpoint):
+    """A stage file the loader refuses stops `make plan` at synth: the previous plan's files are gone
+    already, so none is left to apply or to read as this plan."""
+    out = tmp_path / "stage"
+    out.mkdir()
+    for name in plan_stage.PLAN_FILES:
+        (out / name).write_text("from an earlier plan")
+    monkeypatch.setattr(plan_stage, "plans_dir", lambda stage, endpoint: out)
+
+    def refused(stage):
+        raise SystemExit(1)
+
+    monkeypatch.setattr(plan_stage, "synth", refused)
+    with pytest.raises(SystemExit):
+        plan_stage.plan("dev", endpoint)
+    assert list(out.iterdir()) == []
+
+
 def make_target(command: str, stage: str, endpoint: str = "start", timeout: float = 900) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env[plan_stage.EMULATOR_VARIABLE] = endpoint

@@ -289,15 +289,15 @@ def run(base: Path, log: Callable[[str], None] = print) -> tuple[bool, dict[str,
             e2e.show_policy_refusals(bootstrap["state_bucket"])
             e2e.stage_on_its_backend(synth_dir, bootstrap)
             e2e.locks_in_use(synth_dir)
-        except (CheckFailed, RuntimeError) as error:
-            failures.append(terraform_cli.error_text(str(error), most=40))
         except KeyboardInterrupt:
             failures.append("interrupted")
+        except Exception as error:  # noqa: BLE001 - reported with the others; the teardown must still run
+            failures.append(terraform_cli.error_text(f"{type(error).__name__}: {error}", most=40))
         finally:
             try:
                 e2e.tear_down(bootstrap)
-            except (CheckFailed, RuntimeError) as error:
-                failures.append(f"teardown: {terraform_cli.error_text(str(error), most=40)}")
+            except Exception as error:  # noqa: BLE001
+                failures.append(f"teardown: {terraform_cli.error_text(f'{type(error).__name__}: {error}', most=40)}")
         for failure in failures:
             log(f"    FAILED: {failure}")
     return not failures, e2e.timings
@@ -314,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         base = args.keep_dir or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
         ok, timings = run(base, log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print("==> backend end to end interrupted (Ctrl-C) before the emulator was up", file=sys.stderr)
+        return 130
     except Exception as error:  # noqa: BLE001 - a message, not a traceback
         print(f"==> backend end to end FAILED before the emulator was up: {error}", file=sys.stderr)
         return 1

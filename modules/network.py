@@ -69,7 +69,9 @@ TIERS = ("public", "private-app", "private-data")
 #: that integrate with AWS PrivateLink" marks which do: EC2, CloudWatch, CloudWatch Logs, KMS, Secrets
 #: Manager and STS do; Systems Manager (ssm, ssmmessages, ec2messages) does not, and "if a service
 #: doesn't support endpoint policies, we allow full access to any endpoint for the service"
-#: ("Control access to VPC endpoints using endpoint policies"). ec2 is there for FSBP EC2.10.
+#: ("Control access to VPC endpoints using endpoint policies"). ec2 is there for FSBP EC2.10; autoscaling
+#: for the lifecycle hooks the instances complete ("Amazon EC2 Auto Scaling and interface VPC endpoints",
+#: which also describes its endpoint policy), so a new instance needs no NAT to go in service.
 INTERFACE_ENDPOINTS: dict[str, bool] = {
     "ssm": False,
     "ssmmessages": False,
@@ -80,6 +82,7 @@ INTERFACE_ENDPOINTS: dict[str, bool] = {
     "kms": True,
     "sts": True,
     "ec2": True,
+    "autoscaling": True,
 }
 #: Ephemeral (client) ports, and the same range from anywhere without the remote-desktop port:
 #: an ingress rule from 0.0.0.0/0 covering 22 or 3389 fails FSBP EC2.21 / checkov CKV_AWS_231.
@@ -106,12 +109,12 @@ class NetworkSettings:
     )
     flow_log_retention_days: int = setting(90, allowed=f"a CloudWatch retention: {RETENTIONS}")
     #: Interface endpoints for the AWS APIs the instances call (SSM, Secrets Manager, logs, metrics, KMS,
-    #: STS, EC2) in every AZ, instead of reaching them through the NAT gateways.
+    #: STS, EC2, Auto Scaling) in every AZ, instead of reaching them through the NAT gateways.
     interface_endpoints: bool = setting(
         False,
         allowed=(
-            "true or false: private paths to SSM, Secrets Manager, CloudWatch Logs and metrics, KMS, STS and EC2"
-            " (9 endpoints in every AZ, about $8 a month each per AZ; true in production)"
+            "true or false: private paths to SSM, Secrets Manager, CloudWatch Logs and metrics, KMS, STS, EC2"
+            " and Auto Scaling (10 endpoints in every AZ, about $8 a month each per AZ; true in production)"
         ),
     )
 

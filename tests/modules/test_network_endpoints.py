@@ -9,7 +9,18 @@ from environments import load_stage
 from modules.network import INTERFACE_ENDPOINTS
 from tests.tf_json import references
 
-SERVICES = {"ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring", "kms", "sts", "ec2"}
+SERVICES = {
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "secretsmanager",
+    "logs",
+    "monitoring",
+    "kms",
+    "sts",
+    "ec2",
+    "autoscaling",
+}
 
 
 def interface_endpoints(stack) -> dict[str, dict]:

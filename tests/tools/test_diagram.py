@@ -99,7 +99,7 @@ def test_the_diagram_names_the_cache_engine_the_fleet_types_and_the_endpoints(tf
     labels = texts(diagram.render(tf))
     assert "Valkey (TLS)" in labels and "Redis (TLS)" not in labels
     assert any("m7i.large | m6i.large | m7a.large" in t for t in labels)
-    assert any("9 interface endpoints" in t for t in labels)
+    assert any("10 interface endpoints" in t for t in labels)
 
 
 def test_check_mode_reports_an_outdated_file(tmp_path, synth_dir, capsys):

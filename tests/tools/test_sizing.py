@@ -26,4 +26,4 @@ def test_one_endpoint_in_one_az_costs_its_hourly_price_for_a_month():
     """AWS PrivateLink pricing: "billed for each hour that your VPC endpoint remains provisioned in each
     Availability Zone" (https://aws.amazon.com/privatelink/pricing/)."""
     assert round(sizing.ENDPOINT_HOURLY_USD * sizing.HOURS_PER_MONTH, 2) == 8.03
-    assert "| prod | on | 9 × 3 AZs = 27 | $216.81 |" in sizing.endpoint_cost_table(load_stages())
+    assert "| prod | on | 10 × 3 AZs = 30 | $240.90 |" in sizing.endpoint_cost_table(load_stages())

@@ -34,7 +34,7 @@ lint: install
 	$(PYTHON) -m mypy
 	.venv/bin/zizmor --offline --no-progress .github/workflows
 
-test: install lint
+test: install node-install lint
 	$(PYTHON) -m pytest
 
 # The fast tests only (no terraform against the emulator, no checkov): for the edit loop.

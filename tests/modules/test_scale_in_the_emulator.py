@@ -63,6 +63,7 @@ def client(service: str, moto: emulator.MotoServer):
 
 
 @pytest.mark.slow
+@pytest.mark.emulator
 def test_the_fleet_and_network_features_apply_and_read_back_in_the_emulator(tmp_path: Path):
     _, stack = synth_construct(build, name="scale-test")
     work = tmp_path / "root"

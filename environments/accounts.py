@@ -174,23 +174,15 @@ def check_stage_account(
             f"a production stage must run in a production account ({accounts_source} says production = false)",
             "a production account: " + ", ".join(sorted(a.name for a in accounts.values() if a.production)),
         )
+    unlisted = f"account {stage_account!r} does not list this region in {accounts_source}"
+    listed = "one of " + ", ".join(account.regions) + f" (or add the region to the account in {accounts_source})"
     if region not in account.regions:
-        problems.add(
-            "stage.region",
-            region,
-            f"account {stage_account!r} does not list this region in {accounts_source}",
-            "one of " + ", ".join(account.regions) + f" (or add the region to the account in {accounts_source})",
-        )
+        problems.add("stage.region", region, unlisted, listed)
     if dr_region is not None and dr_region not in account.regions:
         # The stage keeps backup copies and a replica bucket there: GuardDuty, Config and Security Hub
         # are regional, so the account's baseline must cover that region too.
-        problems.add(
-            "stage.dr_region",
-            dr_region,
-            f"account {stage_account!r} does not list this region in {accounts_source}, so no security baseline"
-            " watches the stage's copies there",
-            "one of " + ", ".join(account.regions) + f" (or add the region to the account in {accounts_source})",
-        )
+        unwatched = f"{unlisted}, so no security baseline watches the stage's copies there"
+        problems.add("stage.dr_region", dr_region, unwatched, listed)
     return account
 
 

@@ -196,6 +196,21 @@ def via_service(service: str, region: str) -> dict[str, Any]:
 # -- resources ---------------------------------------------------------------------------------------
 
 
+def eventbridge_uses_topic_key() -> Statement:
+    """The key policy statement that lets EventBridge rules deliver to an SNS topic encrypted with the key,
+    as "Troubleshooting Amazon EventBridge" (Scenario 2) and the SNS guide ("Enable compatibility between
+    event sources from AWS services and encrypted topics") give it: with no aws:SourceAccount or
+    aws:SourceArn condition. Neither documents those keys for this delivery, and a condition that does not
+    hold drops every event without an error anywhere. The topic policy keeps the rule-ARN condition."""
+    return {
+        "Sid": "EventBridgeRulesUseKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+
+
 def customer_managed_key(
     scope: Construct,
     id_: str,

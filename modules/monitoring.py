@@ -32,7 +32,14 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct, Node
 
-from modules.kit import AwsAccount, StageContext, customer_managed_key, deny_insecure_transport, policy_document
+from modules.kit import (
+    AwsAccount,
+    StageContext,
+    customer_managed_key,
+    deny_insecure_transport,
+    eventbridge_uses_topic_key,
+    policy_document,
+)
 from modules.settings import SectionProblems, check_range, setting
 
 #: The AWS services that publish to the (KMS-encrypted) alarm topic, and the resources they publish
@@ -219,7 +226,9 @@ class StageAlerting(Construct):
                     "Resource": "*",
                 }
                 for label, publisher in publishers.items()
-            ],
+                if label != "EventBridgeRules"  # its documented statement carries no condition
+            ]
+            + [eventbridge_uses_topic_key()],
         )
 
         self.topic = SnsTopic(

@@ -30,7 +30,15 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.kit import AwsAccount, StageContext, Tier, customer_managed_key, deny_insecure_transport, policy_document
+from modules.kit import (
+    AwsAccount,
+    StageContext,
+    Tier,
+    customer_managed_key,
+    deny_insecure_transport,
+    eventbridge_uses_topic_key,
+    policy_document,
+)
 from modules.settings import SectionProblems, check_range, check_retention, setting
 
 #: Prefix of every resource name of the baseline (one baseline per account and region).
@@ -124,13 +132,7 @@ class SecurityAlerting(Construct):
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id}},
                 },
-                {
-                    "Sid": "EventBridgeRulesUseKey",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                },
+                eventbridge_uses_topic_key(),
             ],
         )
         self.topic = SnsTopic(

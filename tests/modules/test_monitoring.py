@@ -59,7 +59,9 @@ def test_topic_key_lets_only_the_publishing_services_of_this_account_use_it(stag
     alarms (cloudwatch.amazonaws.com), RDS events (events.rds.amazonaws.com) and EventBridge rules
     (events.amazonaws.com: AWS Backup's failed jobs; AWS re:Post, "Why isn't my Amazon SNS topic receiving
     EventBridge notifications?": an encrypted topic's key must let EventBridge use it, and the topic policy
-    let it publish); ElastiCache is not one of them: it cannot publish to an encrypted topic."""
+    let it publish); ElastiCache is not one of them: it cannot publish to an encrypted topic. EventBridge's
+    statement is the one "Troubleshooting Amazon EventBridge" (Scenario 2) gives, without conditions: no
+    page documents aws:SourceArn for this delivery, and a condition that does not hold drops every event."""
     _, sns = topic(stage_stack)
     statements = json.loads(key_named(stage_stack, sns["kms_master_key_id"])["policy"])["Statement"]
     services = {s["Principal"]["Service"]: s for s in statements if "Service" in s["Principal"]}
@@ -68,12 +70,14 @@ def test_topic_key_lets_only_the_publishing_services_of_this_account_use_it(stag
     for service, arn in (
         ("cloudwatch.amazonaws.com", ":cloudwatch:eu-west-1:"),
         ("events.rds.amazonaws.com", ":rds:eu-west-1:"),
-        ("events.amazonaws.com", ":events:eu-west-1:"),
     ):
         statement = services[service]
         assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
         assert arn + account + ":" in statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    eventbridge = services["events.amazonaws.com"]
+    assert set(eventbridge["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert "Condition" not in eventbridge
 
 
 def test_topic_policies_deny_publishing_without_tls(stage_stack):

@@ -14,8 +14,9 @@ machine, with the operator's own AWS credentials (the stage's ``<stage>-db-opera
    stream and runs nothing);
 3. reads the master password (``secretsmanager get-secret-value``) into a 0600 file the local
    database client reads (never a command-line argument, never an environment variable);
-4. runs the SQL below with the local ``mysql`` or ``psql`` client over TLS, then closes the session
-   and removes the file.
+4. runs the SQL below with the local ``mysql`` or ``psql`` client over TLS, checking the server's
+   certificate against the RDS certificate authorities (so the relaying instance cannot stand in for
+   the database), then closes the session and removes the file.
 
 The master password never passes through an instance, an SSM command or the app's role. Running
 it again changes nothing (``IF NOT EXISTS``). Needs the AWS CLI, the Session Manager plugin and the
@@ -43,6 +44,10 @@ from tools.terraform_cli import PROJECT_DIR
 
 #: The SSM document that forwards a local port to a remote host through an instance.
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
+#: The certificate authorities of every RDS region (RDS User Guide, "Using SSL/TLS to encrypt a connection to
+#: a DB instance or cluster", certificate bundles for all AWS Regions); a local file in this variable instead.
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+RDS_CA_BUNDLE_VARIABLE = "DIGITAL_BOOKING_RDS_CA_BUNDLE"
 
 
 class OperatorError(RuntimeError):
@@ -179,6 +184,28 @@ def port_forwarding(instance_id: str, host: str, port: int, timeout: float = 60)
             session.kill()
 
 
+def rds_ca_bundle(directory: Path) -> Path:
+    """The RDS certificate authorities, as a PEM file the client checks the server's certificate with. The
+    relay is an app server: with encryption alone (REQUIRED / require) it could end TLS itself and read the
+    master login; it cannot show a certificate these authorities signed."""
+    if os.environ.get(RDS_CA_BUNDLE_VARIABLE):
+        return Path(os.environ[RDS_CA_BUNDLE_VARIABLE])
+    import urllib.request
+
+    bundle = directory / "rds-ca-bundle.pem"
+    try:
+        with urllib.request.urlopen(RDS_CA_BUNDLE_URL, timeout=30) as answer:
+            bundle.write_bytes(answer.read())
+    except OSError as error:
+        raise OperatorError(
+            f"cannot download the RDS certificate bundle from {RDS_CA_BUNDLE_URL} ({error}); "
+            f"download it yourself and set {RDS_CA_BUNDLE_VARIABLE} to its path"
+        ) from error
+    if b"BEGIN CERTIFICATE" not in bundle.read_bytes():
+        raise OperatorError(f"{RDS_CA_BUNDLE_URL} did not answer with PEM certificates")
+    return bundle
+
+
 def run_sql(database: Database, local_port: int, master: dict, sql: str) -> None:
     """Run ``sql`` as the master user with the local client, over TLS, the password in a 0600 file."""
     client = "mysql" if database.engine == "mysql" else "psql"
@@ -188,6 +215,9 @@ def run_sql(database: Database, local_port: int, master: dict, sql: str) -> None
         secrets = Path(scratch) / ("client.cnf" if client == "mysql" else "pgpass")
         secrets.touch(mode=0o600)
         env = {k: v for k, v in os.environ.items() if k not in ("MYSQL_PWD", "PGPASSWORD")}
+        # The server's certificate is checked against the RDS authorities, not its name: the client
+        # connects to 127.0.0.1 (the forwarded port), which no RDS certificate names.
+        authorities = rds_ca_bundle(Path(scratch))
         if client == "mysql":
             secrets.write_text(f"[client]\nuser={master['username']}\npassword={master['password']}\n")
             command = [
@@ -195,7 +225,8 @@ def run_sql(database: Database, local_port: int, master: dict, sql: str) -> None
                 f"--defaults-extra-file={secrets}",
                 "--host=127.0.0.1",
                 f"--port={local_port}",
-                "--ssl-mode=REQUIRED",
+                "--ssl-mode=VERIFY_CA",
+                f"--ssl-ca={authorities}",
                 database.name,
             ]
         else:
@@ -203,7 +234,8 @@ def run_sql(database: Database, local_port: int, master: dict, sql: str) -> None
             env["PGPASSFILE"] = str(secrets)
             command = [
                 "psql",
-                f"host=127.0.0.1 port={local_port} dbname={database.name} user={master['username']} sslmode=require",
+                f"host=127.0.0.1 port={local_port} dbname={database.name} user={master['username']}"
+                f" sslmode=verify-ca sslrootcert={authorities}",
                 "--no-psqlrc",
                 "--set=ON_ERROR_STOP=1",
             ]

@@ -73,6 +73,9 @@ def stubbed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("STUB_LOG", str(log))
+    bundle = tmp_path / "rds-ca-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n(the RDS authorities)\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv(db_app_user.RDS_CA_BUNDLE_VARIABLE, str(bundle))
     return log
 
 
@@ -94,7 +97,10 @@ def test_the_master_password_reaches_only_the_local_clients_private_file(stubbed
 def test_the_database_is_reached_through_a_port_forwarding_session_only(stubbed: Path) -> None:
     """Session Manager "Port forwarding using AWS-StartPortForwardingSessionToRemoteHost": the instance
     relays a TCP stream to the remote host; no command runs on it (no ssm send-command at all), and the
-    local client speaks TLS (--ssl-mode=REQUIRED) to RDS through that stream."""
+    local client speaks TLS to RDS through that stream, checking the server's certificate against the RDS
+    certificate authorities (MySQL Reference Manual, --ssl-mode: REQUIRED "does not verify the server
+    certificate"; VERIFY_CA does; RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB
+    instance or cluster", for the bundle): the relaying instance cannot end TLS in the middle."""
     assert db_app_user.main(["dev"]) == 0
     recorded = calls(stubbed)
     aws_calls = [c["argv"][:2] for c in recorded if c["tool"] == "aws"]
@@ -106,7 +112,8 @@ def test_the_database_is_reached_through_a_port_forwarding_session_only(stubbed:
     assert parameters["host"] == [ENDPOINT] and parameters["portNumber"] == ["3306"]
     [client] = [c for c in recorded if c["tool"] == "mysql"]
     assert "--host=127.0.0.1" in client["argv"] and f"--port={parameters['localPortNumber'][0]}" in client["argv"]
-    assert "--ssl-mode=REQUIRED" in client["argv"]
+    assert "--ssl-mode=VERIFY_CA" in client["argv"]
+    assert f"--ssl-ca={os.environ[db_app_user.RDS_CA_BUNDLE_VARIABLE]}" in client["argv"]
 
 
 def test_the_sql_creates_an_iam_authenticated_user_limited_to_its_database(stubbed: Path) -> None:

@@ -18,7 +18,7 @@ machine, with the operator's own AWS credentials (the stage's ``<stage>-db-opera
    certificate against the RDS certificate authorities (so the relaying instance cannot stand in for
    the database), then closes the session and removes the file.
 
-The master password never passes through an instance, an SSM command or the app's role. Running
+The master password never reaches an instance in the clear, an SSM command or the app's role. Running
 it again changes nothing (``IF NOT EXISTS``). Needs the AWS CLI, the Session Manager plugin and the
 engine's client on the operator's machine.
 """

@@ -8,21 +8,14 @@ import pytest
 
 from environments import ENVIRONMENTS_DIR, StageConfigError
 from stacks.app import STAGES_VARIABLE, build_app, selected_stages
+from tests.conftest import SECURITY_STACKS, STAGES
 
 
 def test_app_writes_the_state_stack_the_account_baselines_and_one_stack_per_stage(synth_dir):
-    """dev and staging share an account: one baseline per region for the two of them (their home region
-    and staging's disaster-recovery region), and the same for prod's account."""
-    assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == [
-        "digital-booking-dev",
-        "digital-booking-prod",
-        "digital-booking-security-nonprod-eu-central-1",
-        "digital-booking-security-nonprod-eu-west-1",
-        "digital-booking-security-prod-eu-central-1",
-        "digital-booking-security-prod-eu-west-1",
-        "digital-booking-staging",
-        "digital-booking-state",
-    ]
+    """One stack per stage file, the bootstrap, and one baseline per account and region however many stages
+    share the account (tests/stacks/test_security_stack.py names the shipped ones)."""
+    expected = ["digital-booking-state", *(f"digital-booking-{stage}" for stage in STAGES), *SECURITY_STACKS]
+    assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == sorted(expected)
 
 
 def test_a_bad_stage_file_stops_synth_before_anything_is_written(tmp_path):

@@ -14,16 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import SECURITY_STACKS
+from tests.conftest import SECURITY_STACKS, STAGES
 from tools import terraform_cli
 
-ALL_STACKS = (
-    "digital-booking-state",
-    "digital-booking-dev",
-    "digital-booking-staging",
-    "digital-booking-prod",
-    *SECURITY_STACKS,
-)
+ALL_STACKS = ("digital-booking-state", *(f"digital-booking-{stage}" for stage in STAGES), *SECURITY_STACKS)
 
 
 def init_and_validate(work) -> dict:

@@ -82,10 +82,6 @@ def test_slow_log_goes_to_a_log_group_with_retention(stage_stack):
     assert log_group["retention_in_days"] == load_stage(stage_stack.stage).cache.log_retention_days
 
 
-def test_events_go_to_the_alarm_topic(stage_stack):
-    assert "aws_sns_topic" in group(stage_stack)["notification_topic_arn"]
-
-
 def test_only_the_app_servers_reach_port_6379(stage_stack):
     (sg,) = [
         n

@@ -406,7 +406,10 @@ def _drift(plan_json: dict[str, Any]) -> dict[str, list[str]]:
 #: A delete the emulator answered with "<thing>NotFound", and the id it was for. Terraform prints
 #: one "Error: deleting <what> (<id>): ... api error <Code>: ..." per failed delete.
 _GONE_ON_DELETE = re.compile(
-    r"Error: deleting [^(\n]+ \(([^()\s]+)\): (?:(?!Error: ).)*?api error\s+[\w.]*NotFound\b", re.S
+    # The id, then the AWS error: after ": " on the same line (SDK resources), or as the error's detail
+    # below a blank line, wrapped (Plugin Framework resources such as the security group rules).
+    r"Error: deleting [^(\n]+ \(([^()\s]+)\)(?::\s|\s*\n)(?:(?!Error: ).)*?api error\s+[\w.]*NotFound\b",
+    re.S,
 )
 
 

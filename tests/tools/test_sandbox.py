@@ -273,6 +273,14 @@ RULE_GONE = (
     "RevokeSecurityGroupEgress, https response error StatusCode: 400, RequestID: 1f2e, api error "
     "InvalidPermission.NotFound: The specified rule does not exist in this security group.\n"
 )
+RULE_GONE_AS_DETAIL = (  # from a real `make test` run (2026-11-29): the summary, then the wrapped detail
+    "Error: deleting VPC Security Group Rule (sgr-80c6f29d7938008c4)\n\n"
+    "operation error EC2: RevokeSecurityGroupEgress, https response error\n"
+    "StatusCode: 400, RequestID:\n"
+    "aHz5OEUVOy80OXZvLQQTqVuuiGqLXyj0LoeLEyQyCkGjty8lMVEg, api error\n"
+    "InvalidPermission.NotFound: The specified rule does not exist in this\n"
+    "security group\n"
+)
 STILL_IN_USE = (
     "Error: deleting EC2 Subnet (subnet-0123456789abcdef0): operation error EC2: DeleteSubnet, https response "
     "error StatusCode: 400, RequestID: 9c8d, api error DependencyViolation: The subnet has dependencies\n"
@@ -284,6 +292,11 @@ def test_deletes_answered_not_found_name_the_resources_already_gone() -> None:
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/digital-booking-dev-app/4180ced0acce7cab",
         "sgr-0a1b2c3d4e5f60718",
     }
+
+
+def test_a_not_found_given_as_the_errors_detail_is_a_resource_already_gone() -> None:
+    assert sandbox.resources_already_gone(RULE_GONE_AS_DETAIL) == {"sgr-80c6f29d7938008c4"}
+    assert sandbox.resources_already_gone(STILL_IN_USE + "\n" + RULE_GONE_AS_DETAIL) == {"sgr-80c6f29d7938008c4"}
 
 
 def test_other_delete_failures_are_not_taken_for_gone_resources() -> None:
